@@ -1,0 +1,89 @@
+"""Every maintenance job of this repository is a nox session.
+
+Default sessions (``nox`` with no arguments, what CI runs) are the quality
+gates. Optional sessions are ``default=False`` and run by name.
+
+Sessions install the workspace from ``uv.lock`` with ``uv sync --locked``: a
+stale lock fails the session instead of being silently rewritten. Python
+versions come from ``pyproject.toml`` rather than being repeated here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHON = "3.11"
+assert PYPROJECT["project"]["requires-python"].startswith(f">={PYTHON}")
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_venv = "yes"
+
+PACKAGE_SOURCES = [
+    "packages/purelms-shared/src",
+    "packages/modelops-contracts/src",
+    "packages/purelms-runtime/src",
+]
+
+
+def _sync(session: nox.Session) -> None:
+    """Install every workspace member and the dev group, exactly as locked."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--all-packages",
+        "--group",
+        "dev",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+def _backend_sources() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("backends/*/backend/src"))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    _sync(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over every package, backend and tool."""
+    _sync(session)
+    targets = [*PACKAGE_SOURCES, *_backend_sources(), "tools", "noxfile.py"]
+    for target in targets:
+        session.run("mypy", "--strict", target)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """pytest over every package and backend (importlib mode: same-named test files)."""
+    _sync(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def schemas(session: nox.Session) -> None:
+    """Regenerate the committed JSON Schema files from the purelms-shared models."""
+    _sync(session)
+    session.run("python", "tools/generate_schemas.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Run every benchmark; each prints ratios against a baseline measured in the same run."""
+    _sync(session)
+    scripts = sorted(ROOT.glob("benchmarks/bench_*.py"))
+    if session.posargs:
+        scripts = [s for s in scripts if any(arg in s.name for arg in session.posargs)]
+    for script in scripts:
+        session.run("python", str(script.relative_to(ROOT)))

@@ -1,0 +1,1 @@
+"""modelops-contracts (placeholder until its package lands)."""

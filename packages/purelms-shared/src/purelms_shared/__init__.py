@@ -1,0 +1,88 @@
+"""purelms-shared: the wire contract between the purelms platform and its backends.
+
+The public API is exactly what this module re-exports; everything in the
+private ``_module`` files behind it may move without notice.
+
+Versioning in one paragraph: every model is strict and frozen. An additive
+change (an optional field with a default, a new enum value) stays in v1 and
+ships with ``nox -s lockstep_bump`` so every consumer's floor pin moves with
+it; an incompatible change is a new ``...V2`` class beside v1, registered in
+the versioned parsers, and v1 keeps parsing forever.
+"""
+
+from importlib.metadata import version as _version
+
+from ._callbacks import CompleteCallback, ProgressCallback
+from ._constants import (
+    EVIDENCE_SCHEMA_V1,
+    INPUT_SCHEMA_V1,
+    OUTPUT_SCHEMA_V1,
+    TERMINAL_RUN_STATUSES,
+    BackendCallbackEvent,
+    EvidenceSchemaV1,
+    InputFileRole,
+    InputSchemaV1,
+    MessageLevel,
+    OutputSchemaV1,
+    OutputStatus,
+    RunStatus,
+)
+from ._envelopes import (
+    ExecutionContext,
+    InputFile,
+    Message,
+    OutputArtifact,
+    ResourceFile,
+    SimulationInputEnvelope,
+    SimulationOutputEnvelope,
+)
+from ._errors import error_lines, error_path, format_validation_error
+from ._evidence import EvidenceManifest, EvidenceReference
+from ._parsing import (
+    SUPPORTED_EVIDENCE_VERSIONS,
+    SUPPORTED_INPUT_VERSIONS,
+    SUPPORTED_OUTPUT_VERSIONS,
+    WireDocument,
+    parse_evidence_manifest,
+    parse_input_envelope,
+    parse_output_envelope,
+)
+
+__version__ = _version("purelms-shared")
+
+__all__ = [
+    "EVIDENCE_SCHEMA_V1",
+    "INPUT_SCHEMA_V1",
+    "OUTPUT_SCHEMA_V1",
+    "SUPPORTED_EVIDENCE_VERSIONS",
+    "SUPPORTED_INPUT_VERSIONS",
+    "SUPPORTED_OUTPUT_VERSIONS",
+    "TERMINAL_RUN_STATUSES",
+    "BackendCallbackEvent",
+    "CompleteCallback",
+    "EvidenceManifest",
+    "EvidenceReference",
+    "EvidenceSchemaV1",
+    "ExecutionContext",
+    "InputFile",
+    "InputFileRole",
+    "InputSchemaV1",
+    "Message",
+    "MessageLevel",
+    "OutputArtifact",
+    "OutputSchemaV1",
+    "OutputStatus",
+    "ProgressCallback",
+    "ResourceFile",
+    "RunStatus",
+    "SimulationInputEnvelope",
+    "SimulationOutputEnvelope",
+    "WireDocument",
+    "__version__",
+    "error_lines",
+    "error_path",
+    "format_validation_error",
+    "parse_evidence_manifest",
+    "parse_input_envelope",
+    "parse_output_envelope",
+]

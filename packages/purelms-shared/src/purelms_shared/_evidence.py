@@ -1,0 +1,52 @@
+"""Evidence manifest (``purelms.evidence.v1``): what a run consumed and produced.
+
+Each reference pins one file by sha256 and size, so a credential issued from
+a run can be re-verified later from the files alone. The manifest follows the
+same versioning rules as the envelopes (see ``_envelopes``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, Strict
+
+from ._base import (
+    Identifier,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    Sha256,
+    StrictText,
+    WireModel,
+)
+from ._constants import EvidenceSchemaV1, OutputStatus
+
+__all__ = ["EvidenceManifest", "EvidenceReference"]
+
+
+class EvidenceReference(WireModel):
+    """One file of a run, e.g. kind ``input_envelope`` or ``artifact:eplusout.sql``."""
+
+    kind: StrictText
+    uri: StrictText
+    sha256: Sha256
+    size_bytes: NonNegativeInt
+    generation: PositiveInt | None
+
+
+class EvidenceManifest(WireModel):
+    schema_version: EvidenceSchemaV1
+    run_id: UUID
+    student_id: PositiveInt
+    course_id: PositiveInt
+    block_id: PositiveInt
+    backend_slug: Identifier
+    backend_version: Identifier
+    backend_image_digest: StrictText = ""
+    status: OutputStatus
+    dispatched_at: AwareDatetime
+    completed_at: AwareDatetime
+    runtime_seconds: NonNegativeFloat
+    references: list[EvidenceReference]

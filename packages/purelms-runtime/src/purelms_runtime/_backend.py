@@ -1,0 +1,80 @@
+"""A backend is one typed function plus its identity.
+
+The author writes::
+
+    class Params(Parameters):
+        message: str = param("hello", label="Message")
+
+    class Result(Outputs):
+        echoed: str = output(label="Echoed message")
+
+    def run(params: Params, ctx: RunContext) -> Result:
+        ...
+
+    backend = Backend(run, slug="echo", version=__version__)
+
+and ``python -m <package>`` calls ``backend.main()``. The parameter and output
+models are read from the function's annotations (as cog's SDK does), so they
+are declared exactly once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, get_type_hints
+
+from pydantic import BaseModel
+
+from ._context import RunContext
+from ._fields import Outputs, Parameters
+
+__all__ = ["Backend"]
+
+P = TypeVar("P", bound=Parameters)
+R = TypeVar("R", bound=Outputs)
+
+
+class Backend(Generic[P, R]):
+    """A backend's function, its parameter and output models, slug and version."""
+
+    def __init__(self, function: Callable[[P, RunContext], R], *, slug: str, version: str) -> None:
+        hints = get_type_hints(function)
+        parameters = list(inspect.signature(function).parameters)
+        if len(parameters) != 2:
+            raise TypeError(f"{function.__qualname__} must take (params, ctx), got {parameters}")
+        params_model = hints.get(parameters[0])
+        outputs_model = hints.get("return")
+        if not (isinstance(params_model, type) and issubclass(params_model, Parameters)):
+            raise TypeError(
+                f"{function.__qualname__}: first argument must be annotated with a "
+                "purelms_runtime.Parameters subclass"
+            )
+        if not (isinstance(outputs_model, type) and issubclass(outputs_model, Outputs)):
+            raise TypeError(
+                f"{function.__qualname__}: return type must be a purelms_runtime.Outputs subclass"
+            )
+        self.function = function
+        self.slug = slug
+        self.version = version
+        self.parameters_model: type[P] = params_model
+        self.outputs_model: type[R] = outputs_model
+
+    def validate_parameters(self, raw: Mapping[str, Any]) -> P:
+        """Validate raw envelope parameters; raises pydantic.ValidationError."""
+        return self.parameters_model.model_validate(dict(raw))
+
+    def dump_outputs(self, result: BaseModel) -> dict[str, Any]:
+        if not isinstance(result, self.outputs_model):
+            raise TypeError(
+                f"{self.function.__qualname__} returned {type(result).__name__}, "
+                f"expected {self.outputs_model.__name__}"
+            )
+        return result.model_dump(mode="json")
+
+    def main(self) -> None:
+        """Entrypoint: run once under the runtime protocol and exit with its code."""
+        from ._supervisor import run_backend
+
+        sys.exit(run_backend(self))

@@ -1,0 +1,1 @@
+"""energyplus_single_zone backend."""

@@ -58,8 +58,8 @@ class Backend(Generic[P, R]):
         self.function = function
         self.slug = slug
         self.version = version
-        self.parameters_model: type[P] = params_model
-        self.outputs_model: type[R] = outputs_model
+        self.parameters_model: type[P] = params_model  # type: ignore[assignment]
+        self.outputs_model: type[R] = outputs_model  # type: ignore[assignment]
 
     def validate_parameters(self, raw: Mapping[str, Any]) -> P:
         """Validate raw envelope parameters; raises pydantic.ValidationError."""

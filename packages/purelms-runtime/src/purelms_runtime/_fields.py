@@ -47,7 +47,7 @@ def param(
     step: float | None = None,
     description: str = "",
 ) -> Any:
-    """A parameter field: ``length_m: float = param(8.0, label="Length", unit="m", ge=2, le=50)``."""
+    """A parameter field, e.g. ``length_m: float = param(8.0, label="Length", unit="m", ge=2)``."""
     return Field(
         default,
         title=label,

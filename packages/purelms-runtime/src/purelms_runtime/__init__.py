@@ -13,18 +13,22 @@ from ._backend import Backend
 from ._context import RunContext, StagedFile
 from ._errors import ContractViolation, SimulationFailed
 from ._fields import Outputs, Parameters, output, param
+from ._manifest import BackendManifest, ManifestError, manifest_drift
 
 __version__ = _version("purelms-runtime")
 
 __all__ = [
     "Backend",
+    "BackendManifest",
     "ContractViolation",
+    "ManifestError",
     "Outputs",
     "Parameters",
     "RunContext",
     "SimulationFailed",
     "StagedFile",
     "__version__",
+    "manifest_drift",
     "output",
     "param",
 ]

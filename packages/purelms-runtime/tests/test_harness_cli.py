@@ -1,0 +1,168 @@
+"""The ``purelms`` CLI and harness as a user runs them: real processes, real loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from purelms_runtime._callback_server import CallbackServer
+from purelms_runtime._evidence import verify_evidence
+from purelms_runtime._harness import RunRequest, run_local
+from purelms_runtime._manifest import BackendManifest, find_repo_root
+from purelms_shared import (
+    BackendCallbackEvent,
+    InputFileRole,
+    OutputStatus,
+    parse_evidence_manifest,
+)
+
+REPO = find_repo_root(Path(__file__))
+
+
+def purelms(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "purelms_runtime.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_list_shows_every_backend_with_version_and_parameters() -> None:
+    proc = purelms("list")
+    assert proc.returncode == 0, proc.stderr
+    assert "echo" in proc.stdout
+    assert "0.1.0" in proc.stdout
+    assert "delay_seconds [s]" in proc.stdout
+    data = json.loads(purelms("list", "--json").stdout)
+    assert data["echo"]["backend"]["module"] == "purelms_echo"
+
+
+def test_run_echo_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = purelms("run", "echo", "-p", "message=bonjour", "-p", "repeat=2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "bonjour bonjour" in proc.stdout
+    assert "status: success" in proc.stdout
+    evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
+    assert evidence.status is OutputStatus.SUCCESS
+    assert {r.kind for r in evidence.references} == {"input_envelope", "output_envelope"}
+    assert purelms("evidence", "verify", str(out)).returncode == 0
+
+
+def test_run_failure_exits_nonzero_naming_the_status(tmp_path: Path) -> None:
+    proc = purelms("run", "echo", "-p", "fail_with=simulation", "--out", str(tmp_path / "r"))
+    assert proc.returncode == 1
+    assert "failed_simulation" in proc.stderr
+
+
+def test_run_params_file_and_input_file(tmp_path: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"message": "from file"}))
+    data = tmp_path / "notes.txt"
+    data.write_text("resource data\n")
+    out = tmp_path / "run"
+    proc = purelms(
+        "run",
+        "echo",
+        "--params-file",
+        str(params),
+        "--input-file",
+        f"resource={data}",
+        "--out",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "from file" in proc.stdout
+    evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
+    assert "input_file:resource" in {r.kind for r in evidence.references}
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "nope"], "unknown backend 'nope'; known backends: echo"),
+        (["run", "echo", "-p", "novalue"], "expected NAME=VALUE"),
+        (["run", "echo", "--input-file", "colour=x.txt"], "role must be one of"),
+    ],
+)
+def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:
+    proc = purelms(*args)
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+
+
+def test_validate_prints_one_line_per_problem(tmp_path: Path) -> None:
+    doc = tmp_path / "progress.json"
+    doc.write_text(json.dumps({"progress_pct": 140, "elapsed_seconds": -1, "extra": 1}))
+    proc = purelms("validate", "progress", str(doc))
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()[1:]
+    assert [line.split(":")[0] for line in lines] == ["progress_pct", "elapsed_seconds", "extra"]
+    doc.write_text(json.dumps({"progress_pct": 40, "elapsed_seconds": 1.5}))
+    assert purelms("validate", "progress", str(doc)).returncode == 0
+
+
+def test_fifty_concurrent_runs_against_one_callback_server(
+    echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    def one(i: int) -> str:
+        request = RunRequest(parameters={"message": f"run {i}"})
+        result = run_local(echo_manifest, request, server=server, run_dir=tmp_path / f"r{i}")
+        assert result.ok, result.problems
+        assert result.envelope_out is not None
+        assert result.envelope_out.outputs["echoed"] == f"run {i}"
+        return str(result.envelope_in.run_id)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        run_ids = list(pool.map(one, range(50)))
+    completes = Counter(
+        c.run_id for c in server.received() if c.event is BackendCallbackEvent.COMPLETE
+    )
+    assert len(set(run_ids)) == 50
+    assert completes == Counter(dict.fromkeys(run_ids, 1))
+    assert all(c.accepted for c in server.received())
+
+
+def test_evidence_verify_fails_after_any_byte_of_any_file_changes(
+    echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "w.epw"
+    data.write_bytes(b"weather data\n")
+    run_dir = tmp_path / "run"
+    result = run_local(
+        echo_manifest,
+        RunRequest(input_files=[(InputFileRole.WEATHER, data)]),
+        server=server,
+        run_dir=run_dir,
+    )
+    assert result.ok, result.problems
+    assert verify_evidence(run_dir) == []
+    evidence = parse_evidence_manifest((run_dir / "evidence.json").read_bytes())
+    assert len(evidence.references) == 3
+    for ref in evidence.references:
+        path = run_dir / ref.uri
+        original = path.read_bytes()
+        for offset in (0, len(original) // 2, len(original) - 1):
+            changed = bytearray(original)
+            changed[offset] ^= 0x01
+            path.write_bytes(bytes(changed))
+            problems = verify_evidence(run_dir)
+            assert problems, f"changing byte {offset} of {ref.uri} went unnoticed"
+            assert problems[0].startswith(ref.uri)
+            if offset == 0:
+                proc = purelms("evidence", "verify", str(run_dir))
+                assert proc.returncode == 1
+                assert ref.uri in proc.stderr.splitlines()[0]
+        path.write_bytes(original)
+        assert verify_evidence(run_dir) == []

@@ -23,12 +23,6 @@ nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_venv = "yes"
 
-PACKAGE_SOURCES = [
-    "packages/purelms-shared/src",
-    "packages/modelops-contracts/src",
-    "packages/purelms-runtime/src",
-]
-
 
 def _sync(session: nox.Session) -> None:
     """Install every workspace member and the dev group, exactly as locked."""
@@ -43,8 +37,13 @@ def _sync(session: nox.Session) -> None:
     )
 
 
-def _backend_sources() -> list[str]:
-    return sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("backends/*/backend/src"))
+def _workspace_modules() -> list[str]:
+    """Import names of every workspace package and backend (``src/<module>/__init__.py``)."""
+    inits = [
+        *ROOT.glob("packages/*/src/*/__init__.py"),
+        *ROOT.glob("backends/*/backend/src/*/__init__.py"),
+    ]
+    return sorted(init.parent.name for init in inits)
 
 
 @nox.session(python=PYTHON)
@@ -59,9 +58,11 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package, backend and tool."""
     _sync(session)
-    targets = [*PACKAGE_SOURCES, *_backend_sources(), "tools", "noxfile.py"]
-    for target in targets:
-        session.run("mypy", "--strict", target)
+    modules = [arg for module in _workspace_modules() for arg in ("-p", module)]
+    session.run("mypy", "--strict", *modules)
+    scripts = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("tools/*.py"))
+    scripts += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("benchmarks/*.py"))
+    session.run("mypy", "--strict", *scripts, "noxfile.py")
 
 
 @nox.session(python=PYTHON)

@@ -16,9 +16,12 @@ instructor would recognise:
   area, so it always fits inside its wall.
 * Constructions from U-values: the layers of ASHRAE Standard 140 (BESTEST)
   cases 600 (light) and 900 (heavy) with the insulation layer replaced by a
-  no-mass layer whose resistance makes the *nominal* U-value (with the
-  conventional ISO 6946 surface resistances) equal the parameter. Insulation has
-  negligible heat capacity, so the thermal mass stays in the real layers.
+  no-mass layer whose resistance makes the *nominal* U-value equal the
+  parameter. "Nominal" uses the conventional still-air film resistances of the
+  ASHRAE Handbook / Standard 90.1, the very values EnergyPlus uses for the
+  "U-Factor with Film" of its envelope report, so eplustbl.htm shows the U-value
+  the learner typed (a test checks this). Insulation has negligible heat
+  capacity, so the thermal mass stays in the real layers.
 * The floor is in contact with the ground ("Ground" boundary). Its outer face
   sees the monthly ground temperatures of the weather file's deepest reported
   depth (the damped, near annual-mean values); EnergyPlus's own default of 18 C
@@ -71,12 +74,13 @@ _MONTH_NAMES: Final = (
     "December",
 )
 
-# Conventional surface resistances (ISO 6946), m2.K/W: (inside, outside).
+# Conventional film resistances, m2.K/W, (inside, outside): ASHRAE still air
+# (vertical; horizontal heat flow up; heat flow down) and 15 mph wind outside.
 # The floor's outer face is the ground boundary itself, with no film.
 _FILMS: Final[dict[str, tuple[float, float]]] = {
-    "wall": (0.13, 0.04),
-    "roof": (0.10, 0.04),
-    "floor": (0.17, 0.0),
+    "wall": (0.1197548, 0.0299387),
+    "roof": (0.1074271, 0.0299387),
+    "floor": (0.1620212, 0.0),
 }
 
 _MIN_NO_MASS_RESISTANCE: Final = 0.001

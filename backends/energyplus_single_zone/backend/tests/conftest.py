@@ -7,6 +7,7 @@ that only read their results.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 import time
@@ -25,7 +26,7 @@ from purelms_energyplus_single_zone import (
     simulate,
 )
 from purelms_runtime import RunContext, StagedFile
-from purelms_shared import Message, MessageLevel
+from purelms_shared import InputFileRole, Message, MessageLevel
 
 
 class EventRecorder:
@@ -85,14 +86,12 @@ class Run:
 
     def stage_weather(self, source: Path, name: str = "weather.epw") -> None:
         """Put ``source`` in the input folder as the verified 'weather' file."""
-        import hashlib
-
         target = self.root / "input" / name
         shutil.copyfile(source, target)
         data = target.read_bytes()
         self.input_files = (
             StagedFile(
-                role="weather",  # type: ignore[arg-type]
+                role=InputFileRole.WEATHER,
                 filename=name,
                 path=target,
                 sha256=hashlib.sha256(data).hexdigest(),

@@ -40,6 +40,7 @@ __all__ = [
     "bundled_climate",
     "discover_bundled_files",
     "floor_ground_temperatures",
+    "idf_safe",
     "read_ddy_location",
     "read_epw_header",
 ]
@@ -155,12 +156,18 @@ def _idf_objects(text: str) -> list[list[str]]:
     return objects
 
 
+def idf_safe(text: str) -> str:
+    """``text`` usable as an IDF field: separators, comment marks and controls become spaces."""
+    cleaned = re.sub(r"[,;!\x00-\x1f\x7f]", " ", text)
+    return re.sub(r"\s+", " ", cleaned).strip() or "Unnamed"
+
+
 def read_ddy_location(path: Path) -> SiteLocation:
     """The Site:Location object of a (latin-1) .ddy file; ValueError if it has none."""
     for fields in _idf_objects(path.read_text(encoding="latin-1")):
         if fields[0].lower() == "site:location" and len(fields) >= 6:
             return SiteLocation(
-                name=fields[1],
+                name=idf_safe(fields[1]),
                 latitude=float(fields[2]),
                 longitude=float(fields[3]),
                 time_zone=float(fields[4]),
@@ -194,7 +201,7 @@ def read_epw_header(path: Path) -> WeatherHeader:
     city, region, country = location_line[1:4]
     try:
         location = SiteLocation(
-            name=", ".join(part for part in (city, region, country) if part),
+            name=idf_safe(" ".join(part for part in (city, region, country) if part)),
             latitude=float(location_line[6]),
             longitude=float(location_line[7]),
             time_zone=float(location_line[8]),

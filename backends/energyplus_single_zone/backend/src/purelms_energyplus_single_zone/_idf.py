@@ -41,6 +41,7 @@ instructor would recognise:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -132,6 +133,9 @@ class ModelInputs:
     ground_temperatures_c: Sequence[float]  # 12 monthly values
 
 
+_IDF_UNSAFE: Final = re.compile(r"[,;!\x00-\x1f\x7f]")
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
@@ -140,7 +144,10 @@ def _fmt(value: object) -> str:
             raise ValueError(f"non-finite number in the IDF: {value}")
         text = f"{value:.10g}"
         return "0" if text == "-0" else text
-    return str(value)
+    text = str(value)
+    if _IDF_UNSAFE.search(text):
+        raise ValueError(f"{text!r} cannot be an IDF field (separator, comment or control)")
+    return text
 
 
 def idf_object(kind: str, *fields: tuple[object, str]) -> str:

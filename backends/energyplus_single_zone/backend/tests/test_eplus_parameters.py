@@ -60,7 +60,7 @@ def test_defaults_are_the_classic_lightweight_validation_case() -> None:
             "night_end_hour",
             "zero hours",
         ),
-        ({"orientation_deg": 360}, "orientation_deg", "less than 360"),
+        ({"orientation_deg": 360}, "orientation_deg", "less than or equal to 359"),
         ({"wall_insulation": 3}, "wall_insulation", "Extra inputs are not permitted"),
     ],
 )

@@ -89,7 +89,7 @@ class EnergyPlusParameters(Parameters):
         label="Orientation (clockwise rotation)",
         unit="deg",
         ge=0,
-        lt=360,
+        le=359,
         step=1,
         description="Rotates the whole box clockwise; at 90 the 'south' facade faces west.",
     )
@@ -250,8 +250,8 @@ class EnergyPlusOutputs(Outputs):
     peak_heating_time: str = output(label="Time of peak heating (MM-DD HH:MM)")
     peak_cooling_time: str = output(label="Time of peak cooling (MM-DD HH:MM)")
     site_energy_kwh: float = output(label="Total site energy", unit="kWh")
-    site_eui_kwh_m2: float = output(label="Site energy use intensity", unit="kWh/m2")
-    site_eui_kbtu_ft2: float = output(label="Site energy use intensity", unit="kBtu/ft2")
+    site_eui_kwh_m2: float = output(label="Site energy use intensity (SI)", unit="kWh/m2")
+    site_eui_kbtu_ft2: float = output(label="Site energy use intensity (IP)", unit="kBtu/ft2")
     end_uses_kwh: dict[str, float] = output(label="Site energy by end use", unit="kWh")
     monthly_heating_kwh: list[float] = output(label="Monthly heating load", unit="kWh")
     monthly_cooling_kwh: list[float] = output(label="Monthly cooling load", unit="kWh")

@@ -1,0 +1,258 @@
+"""End to end through the purelms harness: the backend as the platform runs it.
+
+Real processes, real loopback callbacks, the real engine. These use the
+runtime's harness API (as the runtime's own tests do) because only it can
+forge a wrong sha256 or watch the callbacks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from purelms_energyplus_single_zone import BUNDLED_CLIMATES, backend
+from purelms_energyplus_single_zone._climates import bundled_climate
+from purelms_runtime._callback_server import CallbackServer, ReceivedCallback
+from purelms_runtime._evidence import verify_evidence
+from purelms_runtime._harness import LocalRunResult, RunRequest, run_local
+from purelms_runtime._manifest import BackendManifest, discover, find_repo_root, manifest_drift
+from purelms_shared import (
+    BackendCallbackEvent,
+    InputFileRole,
+    MessageLevel,
+    OutputStatus,
+    ProgressCallback,
+)
+
+REPO = find_repo_root(Path(__file__))
+SLUG = "energyplus_single_zone"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> BackendManifest:
+    return discover(REPO)[SLUG]
+
+
+@pytest.fixture
+def server() -> Iterator[CallbackServer]:
+    with CallbackServer(token=secrets.token_urlsafe(16)) as srv:
+        yield srv
+
+
+def _run(
+    manifest: BackendManifest, server: CallbackServer, run_dir: Path, request: RunRequest
+) -> LocalRunResult:
+    result = run_local(manifest, request, server=server, run_dir=run_dir)
+    assert result.problems == [], result.stderr
+    assert result.envelope_out is not None
+    return result
+
+
+def _progress(result: LocalRunResult) -> list[ProgressCallback]:
+    return [
+        c.body
+        for c in result.callbacks
+        if c.event is BackendCallbackEvent.PROGRESS and isinstance(c.body, ProgressCallback)
+    ]
+
+
+def _engine_progress(result: LocalRunResult) -> list[ProgressCallback]:
+    """Progress callbacks that only a started EnergyPlus run produces."""
+    steps = ("Starting EnergyPlus", "Warming", "Simulating")
+    return [p for p in _progress(result) if p.step.startswith(steps)]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A default run through the harness, with the arrival time of every callback."""
+
+    result: LocalRunResult
+    arrivals: list[tuple[float, ProgressCallback]]
+
+    def first(self, step: str) -> float:
+        return next(t for t, p in self.arrivals if p.step.startswith(step))
+
+
+@pytest.fixture(scope="module")
+def timeline(manifest: BackendManifest, tmp_path_factory: pytest.TempPathFactory) -> Timeline:
+    arrivals: list[tuple[float, ProgressCallback]] = []
+    started = time.monotonic()
+
+    def record(callback: ReceivedCallback) -> None:
+        if isinstance(callback.body, ProgressCallback):
+            arrivals.append((time.monotonic() - started, callback.body))
+
+    request = RunRequest(parameters={"climate": "tampa"}, progress_min_interval_seconds=0.0)
+    with CallbackServer(token=secrets.token_urlsafe(16)) as server:
+        result = run_local(
+            manifest,
+            request,
+            server=server,
+            run_dir=tmp_path_factory.mktemp("eplus-harness") / "run",
+            on_callback=record,
+        )
+    assert result.problems == [], result.stderr
+    return Timeline(result, arrivals)
+
+
+def test_manifest_matches_the_models(manifest: BackendManifest) -> None:
+    assert manifest_drift(manifest, backend) == []
+    assert manifest.version == backend.version
+
+
+def test_purelms_run_with_no_parameters_prints_a_results_table(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "purelms_runtime.cli", "run", SLUG, "--out", str(out), "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "status: success" in proc.stdout
+    for label in ("Annual heating load", "Annual cooling load", "Site energy use intensity"):
+        assert label in proc.stdout
+    envelope = json.loads((out / "output" / "output.json").read_text())
+    assert envelope["status"] == "success"
+    assert envelope["outputs"]["heating_kwh"] > 0
+    artifacts = {a["filename"]: a for a in envelope["artifacts"]}
+    assert set(artifacts) == {"in.idf", "eplusout.sql", "eplusout.err", "eplustbl.htm"}
+    for name, artifact in artifacts.items():
+        data = (out / "output" / name).read_bytes()
+        assert artifact["sha256"] == hashlib.sha256(data).hexdigest(), name
+        assert artifact["size_bytes"] == len(data)
+    assert envelope["metrics"]["energyplus_seconds"] > 0
+    assert verify_evidence(out) == []
+
+
+def test_progress_callbacks_follow_the_run_period(timeline: Timeline) -> None:
+    assert timeline.result.status is OutputStatus.SUCCESS
+    progress = _progress(timeline.result)
+    percents = [p.progress_pct for p in progress]
+    assert percents == sorted(percents)
+    assert percents[-1] == 100
+    assert any(p.step.startswith("Simulating") for p in progress)
+    assert len(set(percents)) >= 10
+
+
+def test_a_weather_file_with_a_wrong_sha256_is_rejected_before_the_engine(
+    manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    request = RunRequest(
+        parameters={"climate": "custom"},
+        input_files=[(InputFileRole.WEATHER, bundled_climate("tampa").epw)],
+        input_sha256_overrides={bundled_climate("tampa").epw.name: "0" * 64},
+    )
+    result = _run(manifest, server, tmp_path / "run", request)
+    assert result.status is OutputStatus.FAILED_RUNTIME
+    assert result.envelope_out is not None
+    assert result.envelope_out.messages[-1].code == "INPUT_FILE.SHA256_MISMATCH"
+    assert result.envelope_out.outputs == {}
+    assert result.envelope_out.artifacts == []
+    assert not _engine_progress(result)
+
+
+def test_a_custom_weather_file_runs(
+    manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    request = RunRequest(
+        parameters={"climate": "custom"},
+        input_files=[(InputFileRole.WEATHER, bundled_climate("san_francisco").epw)],
+    )
+    result = _run(manifest, server, tmp_path / "run", request)
+    assert result.status is OutputStatus.SUCCESS
+    assert result.envelope_out is not None
+    assert "724940" in result.envelope_out.outputs["weather_station"]
+
+
+def test_an_unknown_climate_lists_the_valid_ones(
+    manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    request = RunRequest(parameters={"climate": "atlantis", "height_m": 50})
+    result = _run(manifest, server, tmp_path / "run", request)
+    assert result.status is OutputStatus.FAILED_RUNTIME
+    assert result.envelope_out is not None
+    texts = [m.text for m in result.envelope_out.messages if m.code == "PARAMS.INVALID"]
+    climate = next(t for t in texts if "climate" in t)
+    for name in BUNDLED_CLIMATES:
+        assert name in climate
+    assert any("height_m" in t for t in texts)
+    assert not _engine_progress(result)
+
+
+def test_an_engine_failure_is_failed_simulation_with_the_engines_messages(
+    manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    lines = bundled_climate("chicago").epw.read_text(encoding="latin-1").splitlines(True)
+    broken = tmp_path / "broken.epw"
+    broken.write_text("".join([*lines[:30], "garbage,line\n", *lines[30:]]))
+    request = RunRequest(
+        parameters={"climate": "custom"}, input_files=[(InputFileRole.WEATHER, broken)]
+    )
+    result = _run(manifest, server, tmp_path / "run", request)
+    assert result.status is OutputStatus.FAILED_SIMULATION
+    out = result.envelope_out
+    assert out is not None
+    assert out.messages[-1].code == "ENERGYPLUS.FATAL"
+    assert "Error in Reading Weather Data" in out.messages[-1].text
+    severe = [m for m in out.messages if m.code == "ENERGYPLUS.SEVERE"]
+    assert severe
+    assert all(m.level is MessageLevel.ERROR for m in severe)
+    assert {a.filename for a in out.artifacts} == {"in.idf", "eplusout.err"}
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text.encode() in cmdline and state != "Z":
+            found.append(int(pid))
+    return found
+
+
+def test_timeout_kills_energyplus(
+    manifest: BackendManifest, server: CallbackServer, tmp_path: Path, timeline: Timeline
+) -> None:
+    # Time out half way through the engine's run, as measured on this machine just before.
+    engine_start = timeline.first("Starting EnergyPlus")
+    engine_end = timeline.first("Writing reports")
+    timeout = round(engine_start + 0.5 * (engine_end - engine_start), 2)
+    work = tmp_path / "work"
+    work.mkdir()
+    request = RunRequest(
+        parameters={"climate": "tampa"},
+        timeout_seconds=timeout,
+        progress_min_interval_seconds=0.0,
+        env={"PURELMS_WORK_DIR": str(work), "PURELMS_KEEP_WORK_DIR": "1"},
+    )
+    started = time.monotonic()
+    result = _run(manifest, server, tmp_path / "run", request)
+    assert result.status is OutputStatus.TIMED_OUT, f"timeout {timeout} s"
+    assert time.monotonic() - started < timeout + 5
+    assert result.envelope_out is not None
+    assert result.envelope_out.outputs == {}
+    engine_dirs = list(work.glob("*/energyplus"))
+    assert len(engine_dirs) == 1
+    assert (engine_dirs[0] / "eplusout.err").is_file(), "EnergyPlus had not started yet"
+    assert not (engine_dirs[0] / "eplusout.end").exists(), "EnergyPlus was not interrupted"
+    deadline = time.monotonic() + 2
+    while _processes_mentioning(str(work)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_mentioning(str(work)) == [], "EnergyPlus survived the timeout"

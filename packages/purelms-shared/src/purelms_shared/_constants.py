@@ -9,7 +9,7 @@ not know. Renaming or removing a value is incompatible and needs a new
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Final, Literal
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     """Lifecycle of a run as the platform tracks it; the last five are terminal."""
 
     PENDING = "pending"
@@ -41,7 +41,7 @@ class RunStatus(str, Enum):
     TIMED_OUT = "timed_out"
 
 
-class OutputStatus(str, Enum):
+class OutputStatus(StrEnum):
     """The terminal values of :class:`RunStatus`: what an output envelope can report."""
 
     SUCCESS = "success"
@@ -54,21 +54,21 @@ class OutputStatus(str, Enum):
 TERMINAL_RUN_STATUSES: Final = frozenset(RunStatus(status.value) for status in OutputStatus)
 
 
-class MessageLevel(str, Enum):
+class MessageLevel(StrEnum):
     DEBUG = "debug"
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
 
 
-class BackendCallbackEvent(str, Enum):
+class BackendCallbackEvent(StrEnum):
     """Which callback a backend is making. The URL says it; bodies carry no flag."""
 
     PROGRESS = "progress"
     COMPLETE = "complete"
 
 
-class InputFileRole(str, Enum):
+class InputFileRole(StrEnum):
     TEMPLATE = "template"
     WEATHER = "weather"
     RESOURCE = "resource"

@@ -22,10 +22,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, JsonValue, Strict
+from pydantic import Field, Strict
 
 from ._base import (
+    FiniteFloat,
     Identifier,
+    JsonObject,
     NonNegativeFloat,
     NonNegativeInt,
     PositiveInt,
@@ -74,7 +76,7 @@ class ExecutionContext(WireModel):
     callback_url_progress: StrictText
     callback_url_complete: StrictText
     callback_audience: StrictText
-    timeout_seconds: Annotated[float, Strict(), Field(gt=0)]
+    timeout_seconds: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
     progress_min_interval_seconds: NonNegativeFloat = 2.0
 
 
@@ -104,7 +106,7 @@ class SimulationInputEnvelope(WireModel):
     course_id: PositiveInt
     block_id: PositiveInt
     unit_block_id: PositiveInt | None = None
-    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    parameters: JsonObject = Field(default_factory=dict)
     input_files: list[InputFile] = Field(default_factory=list)
     resource_files: list[ResourceFile] = Field(default_factory=list)
     context: ExecutionContext
@@ -116,8 +118,8 @@ class SimulationOutputEnvelope(WireModel):
     schema_version: OutputSchemaV1
     run_id: UUID
     status: OutputStatus
-    outputs: dict[str, JsonValue] = Field(default_factory=dict)
+    outputs: JsonObject = Field(default_factory=dict)
     artifacts: list[OutputArtifact] = Field(default_factory=list)
     messages: list[Message] = Field(default_factory=list)
-    metrics: dict[str, Annotated[float, Strict()]] | None
-    runtime_seconds: NonNegativeFloat = 0
+    metrics: dict[str, FiniteFloat] | None
+    runtime_seconds: NonNegativeFloat = 0.0

@@ -7,10 +7,7 @@ same versioning rules as the envelopes (see ``_envelopes``).
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
-
-from pydantic import AwareDatetime, Field, Strict
 
 from ._base import (
     Identifier,
@@ -19,6 +16,7 @@ from ._base import (
     PositiveInt,
     Sha256,
     StrictText,
+    WireDatetime,
     WireModel,
 )
 from ._constants import EvidenceSchemaV1, OutputStatus
@@ -46,7 +44,7 @@ class EvidenceManifest(WireModel):
     backend_version: Identifier
     backend_image_digest: StrictText = ""
     status: OutputStatus
-    dispatched_at: AwareDatetime
-    completed_at: AwareDatetime
+    dispatched_at: WireDatetime
+    completed_at: WireDatetime
     runtime_seconds: NonNegativeFloat
     references: list[EvidenceReference]

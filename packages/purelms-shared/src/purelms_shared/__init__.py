@@ -47,6 +47,7 @@ from ._parsing import (
     parse_input_envelope,
     parse_output_envelope,
 )
+from ._schema import SCHEMA_MODELS, json_schemas, render_json_schema, schema_documents, schema_id
 
 __version__ = _version("purelms-shared")
 
@@ -54,6 +55,7 @@ __all__ = [
     "EVIDENCE_SCHEMA_V1",
     "INPUT_SCHEMA_V1",
     "OUTPUT_SCHEMA_V1",
+    "SCHEMA_MODELS",
     "SUPPORTED_EVIDENCE_VERSIONS",
     "SUPPORTED_INPUT_VERSIONS",
     "SUPPORTED_OUTPUT_VERSIONS",
@@ -82,7 +84,11 @@ __all__ = [
     "error_lines",
     "error_path",
     "format_validation_error",
+    "json_schemas",
     "parse_evidence_manifest",
     "parse_input_envelope",
     "parse_output_envelope",
+    "render_json_schema",
+    "schema_documents",
+    "schema_id",
 ]

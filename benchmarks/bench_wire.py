@@ -1,0 +1,205 @@
+"""Validate-from-JSON throughput of the purelms wire envelopes.
+
+Prints documents per second for a typical EnergyPlus-like output envelope
+(about 2 KB: outputs, 4 artifacts, a few messages, metrics) and a typical input
+envelope, through ``Model.model_validate_json`` and through the versioned parser.
+Absolute numbers depend on the machine, so each is also given as a ratio to
+``json.loads`` of the same bytes, measured in the same run: that ratio is what
+to compare across machines and commits. Each figure is the best of several
+``timeit`` repeats (the least disturbed run).
+
+Run with ``nox -s bench -- wire`` or ``python benchmarks/bench_wire.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import timeit
+from collections.abc import Callable
+from typing import Any
+
+from purelms_shared import (
+    SimulationInputEnvelope,
+    SimulationOutputEnvelope,
+    parse_input_envelope,
+    parse_output_envelope,
+)
+
+RUN_ID = "6f1c2b9e-4d3a-4e8f-9b7c-2a5d1e0f3c84"
+OUTPUT_TARGET_BYTES = 2048
+TOLERANCE = 0.30
+REPEATS = 7
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _artifact(filename: str, mime_type: str, label: str, size: int) -> dict[str, Any]:
+    return {
+        "filename": filename,
+        "mime_type": mime_type,
+        "uri": f"gs://purelms-run-outputs/runs/{RUN_ID}/{filename}",
+        "sha256": _sha(filename),
+        "size_bytes": size,
+        "label": label,
+    }
+
+
+def output_envelope() -> dict[str, Any]:
+    """A successful annual EnergyPlus run, as the single-zone backend reports it."""
+    return {
+        "schema_version": "purelms.output.v1",
+        "run_id": RUN_ID,
+        "status": "success",
+        "outputs": {
+            "annual": {
+                "heating_kwh": 4821.7,
+                "cooling_kwh": 1290.3,
+                "eui_kwh_m2": 61.2,
+                "unmet_hours": 12,
+            },
+            "monthly_heating_kwh": [
+                *(912.4, 801.0, 640.2, 310.9, 88.1, 0.0),
+                *(0.0, 0.0, 41.3, 287.5, 640.8, 899.5),
+            ],
+            "monthly_cooling_kwh": [
+                *(0.0, 0.0, 3.2, 40.8, 151.9, 290.4),
+                *(377.1, 301.6, 118.2, 7.1, 0.0, 0.0),
+            ],
+            "weather_station": "Chicago O'Hare Intl AP 725300",
+            "energyplus_version": "25.2.0",
+        },
+        "artifacts": [
+            _artifact("eplusout.sql", "application/vnd.sqlite3", "EnergyPlus SQL output", 2416640),
+            _artifact("eplustbl.htm", "text/html", "Tabular report", 418220),
+            _artifact("eplusout.err", "text/plain", "Warnings and errors", 5321),
+            _artifact("in.idf", "text/plain", "Model as simulated", 48603),
+        ],
+        "messages": [
+            {
+                "level": "info",
+                "code": "EPLUS_COMPLETED",
+                "text": "EnergyPlus Completed Successfully-- 3 Warning; 0 Severe Errors",
+            },
+            {
+                "level": "warning",
+                "code": "EPLUS_WARNING",
+                "text": "GetSurfaceData: Very small surface area, Surface=SHADE-OVERHANG",
+            },
+            {"level": "debug", "text": "Annual run took 1.04 s"},
+        ],
+        "metrics": {
+            "heating_kwh": 4821.7,
+            "cooling_kwh": 1290.3,
+            "peak_heating_w": 5210.0,
+            "unmet_hours": 12,
+        },
+        "runtime_seconds": 1.873,
+    }
+
+
+def input_envelope() -> dict[str, Any]:
+    """A single-zone run with a learner's parameters, a gs:// weather file and a template."""
+    callbacks = f"https://lms.example.edu/api/v1/sims/internal/runs/{RUN_ID}"
+    return {
+        "schema_version": "purelms.input.v1",
+        "run_id": RUN_ID,
+        "backend_slug": "energyplus_single_zone",
+        "backend_version": "1.4.2",
+        "student_id": 48213,
+        "course_id": 17,
+        "block_id": 902,
+        "unit_block_id": 88,
+        "parameters": {
+            "wall_u_value_w_m2k": 0.35,
+            "window_to_wall_ratio": 0.4,
+            "orientation_deg": 180,
+            "heating_setpoint_c": 20.0,
+            "cooling_setpoint_c": 26.0,
+            "shading": {"overhang_depth_m": 0.6, "fins": False},
+        },
+        "input_files": [
+            {
+                "role": "weather",
+                "mime_type": "application/octet-stream",
+                "filename": "USA_IL_Chicago-OHare.Intl.AP.725300_TMY3.epw",
+                "uri": f"gs://purelms-run-inputs/runs/{RUN_ID}/chicago.epw",
+                "sha256": _sha("chicago epw"),
+                "size_bytes": 1645012,
+            }
+        ],
+        "resource_files": [
+            {
+                "role": "template",
+                "mime_type": "text/plain",
+                "filename": "single_zone.idf",
+                "uri": "gs://purelms-task-resources/energyplus_single_zone/1.4.2/single_zone.idf",
+                "sha256": _sha("single zone idf"),
+                "size_bytes": 48311,
+            }
+        ],
+        "context": {
+            "callback_url_progress": f"{callbacks}/progress",
+            "callback_url_complete": f"{callbacks}/complete",
+            "callback_audience": "https://lms.example.edu",
+            "timeout_seconds": 600.0,
+            "progress_min_interval_seconds": 5.0,
+        },
+    }
+
+
+def best_rate(function: Callable[[], object]) -> float:
+    """Calls per second of ``function``: the best of ``REPEATS`` timed batches."""
+    timer = timeit.Timer(function)
+    number, _ = timer.autorange()  # a batch that takes at least 0.2 s
+    best = min(timer.repeat(repeat=REPEATS, number=number))
+    return number / best
+
+
+def bench(label: str, data: bytes, candidates: dict[str, Callable[[bytes], object]]) -> None:
+    for function in candidates.values():
+        function(data)  # every candidate must accept the document it is timed on
+    baseline = best_rate(functools.partial(json.loads, data))
+    print(f"{label}: {len(data)} bytes, best of {REPEATS} repeats")
+    print(f"  {'json.loads (baseline)':<46} {baseline:>10,.0f} docs/s  ratio 1.00")
+    for name, function in candidates.items():
+        rate = best_rate(functools.partial(function, data))
+        print(
+            f"  {name:<46} {rate:>10,.0f} docs/s  ratio {rate / baseline:.2f}"
+            f" ({baseline / rate:.2f}x the time of json.loads)"
+        )
+
+
+def main() -> None:
+    output_bytes = json.dumps(output_envelope()).encode()
+    low, high = OUTPUT_TARGET_BYTES * (1 - TOLERANCE), OUTPUT_TARGET_BYTES * (1 + TOLERANCE)
+    assert low <= len(output_bytes) <= high, f"output envelope is {len(output_bytes)} bytes"
+    input_bytes = json.dumps(input_envelope()).encode()
+
+    bench(
+        "SimulationOutputEnvelope",
+        output_bytes,
+        {
+            "SimulationOutputEnvelope.model_validate_json": (
+                SimulationOutputEnvelope.model_validate_json
+            ),
+            "parse_output_envelope": parse_output_envelope,
+        },
+    )
+    bench(
+        "SimulationInputEnvelope",
+        input_bytes,
+        {
+            "SimulationInputEnvelope.model_validate_json": (
+                SimulationInputEnvelope.model_validate_json
+            ),
+            "parse_input_envelope": parse_input_envelope,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -35,9 +35,7 @@ def main() -> None:
         REPEATS,
         fresh_dir=True,
     )
-    print(
-        f"bench_harness: echo end to end via `purelms run` (best of {REPEATS})"
-    )
+    print(f"bench_harness: echo end to end via `purelms run` (best of {REPEATS})")
     print(f"  baseline python -c 'import pydantic': {baseline * 1000:8.1f} ms")
     print(f"  purelms run echo:                     {harness * 1000:8.1f} ms")
     print(f"  ratio run/baseline:                   {harness / baseline:8.2f}x")

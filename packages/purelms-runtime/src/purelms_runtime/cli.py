@@ -43,6 +43,7 @@ from ._manifest import (
     manifest_drift,
     write_manifest_lists,
 )
+from ._sweep_cli import add_parsers as _add_sweep_parsers
 
 __all__ = ["main"]
 
@@ -330,6 +331,8 @@ def _parser() -> argparse.ArgumentParser:
     p_manifest.add_argument("slug")
     p_manifest.add_argument("--write", action="store_true", help="regenerate parameters/outputs")
     p_manifest.set_defaults(func=cmd_manifest)
+
+    _add_sweep_parsers(sub)  # sweep, optimise (need the 'sweep' extra)
     return parser
 
 

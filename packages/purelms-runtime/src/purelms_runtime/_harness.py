@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import JsonValue, ValidationError
 
@@ -46,9 +47,20 @@ from ._http import BACKOFF_ENV, TOKEN_ENV
 from ._manifest import BackendManifest
 from ._supervisor import INPUT_DIR_ENV, OUTPUT_DIR_ENV
 
-__all__ = ["LocalRunResult", "RunRequest", "default_run_dir", "run_local"]
+__all__ = ["BackendLauncher", "LocalRunResult", "RunRequest", "default_run_dir", "run_local"]
 
 _WATCHDOG_GRACE_SECONDS = 30.0
+
+
+class BackendLauncher(Protocol):
+    """Starts the backend some other way than ``python -m <module>`` (``_container``)."""
+
+    #: Recorded as the evidence manifest's ``backend_image_digest``.
+    image_digest: str
+
+    def command(self, manifest: BackendManifest, env: Mapping[str, str]) -> list[str]: ...
+
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -127,6 +139,7 @@ def run_local(
     run_dir: Path,
     on_callback: Callable[[ReceivedCallback], None] | None = None,
     python: str = sys.executable,
+    launcher: BackendLauncher | None = None,
 ) -> LocalRunResult:
     """Run ``manifest``'s backend once against ``server``; never raises for backend failures."""
     input_dir = run_dir / "input"
@@ -169,8 +182,9 @@ def run_local(
     dispatched_at = datetime.now(UTC)
     stderr_path = run_dir / "backend.stderr.log"
     with stderr_path.open("wb") as stderr_file:
+        command = launcher.command(manifest, env) if launcher else [python, "-m", manifest.module]
         process = subprocess.Popen(
-            [python, "-m", manifest.module],
+            command,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=stderr_file,
@@ -181,6 +195,8 @@ def run_local(
         except subprocess.TimeoutExpired:
             process.kill()
             exit_code = process.wait()
+            if launcher is not None:
+                launcher.stop()
     completed_at = datetime.now(UTC)
     stderr = stderr_path.read_text(errors="replace")
     # A complete callback is POSTed before the process exits; give the server thread a moment.
@@ -202,6 +218,7 @@ def run_local(
             output_dir=output_dir,
             dispatched_at=dispatched_at,
             completed_at=completed_at,
+            image_digest=launcher.image_digest if launcher else "",
         )
         result.evidence_path = run_dir / EVIDENCE_NAME
         result.evidence_path.write_text(evidence.model_dump_json(indent=2) + "\n")

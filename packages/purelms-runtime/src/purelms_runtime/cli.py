@@ -33,6 +33,7 @@ from purelms_shared import (
 )
 
 from ._callback_server import CallbackServer, ReceivedCallback
+from ._container import ContainerError, ContainerLauncher
 from ._evidence import verify_evidence
 from ._harness import LocalRunResult, RunRequest, default_run_dir, run_local
 from ._manifest import (
@@ -197,9 +198,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         elif isinstance(callback.body, CompleteCallback):
             progress.update(task, step="complete")
 
+    launcher = ContainerLauncher(args.image) if args.image else None
     with CallbackServer(token=secrets.token_urlsafe(24)) as server, progress:
         result = run_local(
-            manifest, request, server=server, run_dir=run_dir, on_callback=on_callback
+            manifest,
+            request,
+            server=server,
+            run_dir=run_dir,
+            on_callback=on_callback,
+            launcher=launcher,
         )
         if result.status is not None and result.status.value == "success":
             progress.update(task, completed=100)
@@ -314,6 +321,12 @@ def _parser() -> argparse.ArgumentParser:
         help="progress_min_interval_seconds for the run (default 0.5)",
     )
     p_run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_run.add_argument(
+        "--image",
+        metavar="REF",
+        help="run the backend inside this container image (docker, else podman; "
+        "$PURELMS_CONTAINER_ENGINE overrides) and record its digest in the evidence",
+    )
     p_run.set_defaults(func=cmd_run)
 
     p_evidence = sub.add_parser("evidence", help="evidence manifests")
@@ -340,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.func(args)
-    except (UsageError, ManifestError, FileExistsError, FileNotFoundError) as exc:
+    except (UsageError, ManifestError, ContainerError, FileExistsError, FileNotFoundError) as exc:
         _errors.print(f"purelms: error: {exc}", markup=False)
         return 2
     return code

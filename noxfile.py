@@ -88,3 +88,27 @@ def bench(session: nox.Session) -> None:
         scripts = [s for s in scripts if any(arg in s.name for arg in session.posargs)]
     for script in scripts:
         session.run("python", str(script.relative_to(ROOT)))
+
+
+@nox.session(python=PYTHON, default=False)
+def frontend(session: nox.Session) -> None:
+    """Every backends/*/frontend bundle: npm ci, tsc, build, unit tests; then the browser test.
+
+    The browser test drives `purelms serve energyplus_single_zone` in headless Debian
+    chromium (/usr/bin/chromium, or $CHROMIUM) with playwright-core; screenshots go to
+    runs/screenshots/. A missing node, npm or chromium fails the session.
+    """
+    _sync(session)
+    projects = sorted(p.parent for p in ROOT.glob("backends/*/frontend/package.json"))
+    for project in projects:
+        with session.chdir(project):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+            session.run("npm", "run", "typecheck", external=True)
+            session.run("npm", "run", "build", external=True)
+            session.run("npm", "test", external=True)
+    session.run(
+        "pytest",
+        "packages/purelms-runtime/tests/test_serve_browser.py",
+        *session.posargs,
+        env={"PURELMS_BROWSER_TESTS": "1"},
+    )

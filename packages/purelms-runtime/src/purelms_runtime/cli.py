@@ -8,6 +8,7 @@ problems (bad manifest, backend exited non-zero, callbacks rejected).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import sys
@@ -276,6 +277,22 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ._serve import BundleError, PreviewServer, ensure_bundle
+
+    manifest = _manifest(args)
+    root = find_repo_root(Path(args.root) if args.root else None)
+    try:
+        bundle = ensure_bundle(manifest, root, log=lambda line: _errors.print(line, markup=False))
+    except BundleError as exc:
+        raise UsageError(str(exc)) from exc
+    with PreviewServer(manifest, root, bundle=bundle, port=args.port) as server:
+        print(f"serving {manifest.slug} at {server.url} (Ctrl-C stops)", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="purelms",
@@ -344,6 +361,11 @@ def _parser() -> argparse.ArgumentParser:
     p_manifest.add_argument("slug")
     p_manifest.add_argument("--write", action="store_true", help="regenerate parameters/outputs")
     p_manifest.set_defaults(func=cmd_manifest)
+
+    p_serve = sub.add_parser("serve", help="preview a task's frontend bundle on a loopback page")
+    p_serve.add_argument("slug")
+    p_serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    p_serve.set_defaults(func=cmd_serve)
 
     _add_sweep_parsers(sub)  # sweep, optimise (need the 'sweep' extra)
     return parser

@@ -131,3 +131,10 @@ def test_heavy_construction_u_values_are_still_the_parameters(simulated: RunCase
         case.table("EnvelopeSummary", "Opaque Exterior", "WALL SOUTH", "U-Factor with Film")
     )
     assert reported == pytest.approx(case.params.wall_u_w_m2k, abs=0.0011)
+
+
+def test_a_windowless_box_runs_without_warnings_about_unused_objects(simulated: RunCase) -> None:
+    case = simulated(climate="san_francisco", window_area_south_m2=0.0)
+    assert case.errors() == []
+    assert not any("unused" in m.text for m in case.messages)
+    assert case.outputs.cooling_kwh < simulated(climate="san_francisco").outputs.cooling_kwh

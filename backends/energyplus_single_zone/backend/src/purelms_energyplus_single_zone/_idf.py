@@ -27,7 +27,7 @@ instructor would recognise:
   depth (the damped, near annual-mean values); EnergyPlus's own default of 18 C
   all year would ignore the climate. No F-factor slab: its perimeter model has no
   U-value to set.
-* Windows: WindowMaterial:SimpleGlazingSystem from U-factor and SHGC.
+* Windows: WindowMaterial:SimpleGlazingSystem from U-factor and SHGC, no frame.
 * HVAC: ZoneHVAC:IdealLoadsAirSystem, which meets the thermostat exactly (or up
   to the optional capacity) and reports the *loads*: the quantity the validation
   cases compare, free of any equipment efficiency. Humidity control is off so the
@@ -59,6 +59,7 @@ __all__ = [
 ENERGYPLUS_IDF_VERSION: Final = "25.2"
 
 ZONE: Final = "Zone"
+FACADES: Final[tuple[Facade, ...]] = ("south", "east", "north", "west")
 
 _MONTH_NAMES: Final = (
     "January",
@@ -226,15 +227,17 @@ def _constructions(params: EnergyPlusParameters) -> list[str]:
                 (layer.solar_absorptance, "Visible Absorptance"),
             )
         )
-    objects.append(
-        idf_object(
-            "WindowMaterial:SimpleGlazingSystem",
-            ("Glazing", "Name"),
-            (params.window_u_w_m2k, "U-Factor {W/m2-K}"),
-            (params.window_shgc, "Solar Heat Gain Coefficient"),
+    if any(params.window_area_m2(facade) > 0 for facade in FACADES):
+        # only when used: an unused construction is an EnergyPlus warning
+        objects.append(
+            idf_object(
+                "WindowMaterial:SimpleGlazingSystem",
+                ("Glazing", "Name"),
+                (params.window_u_w_m2k, "U-Factor {W/m2-K}"),
+                (params.window_shgc, "Solar Heat Gain Coefficient"),
+            )
         )
-    )
-    objects.append(idf_object("Construction", ("Window", "Name"), ("Glazing", "Layer 1")))
+        objects.append(idf_object("Construction", ("Window", "Name"), ("Glazing", "Layer 1")))
     return objects
 
 

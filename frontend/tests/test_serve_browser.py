@@ -5,9 +5,9 @@ playwright-core script (``backends/energyplus_single_zone/frontend/test/browser.
 headless Debian chromium: change parameters, submit, see progress, result cards and the
 chart; then a run the backend rejects shows its error. Screenshots go to runs/screenshots/.
 
-``nox -s frontend`` runs it (with ``PURELMS_BROWSER_TESTS=1``, after ``npm ci``). There a
-missing chromium, node or node_modules is a failure, not a skip. The default ``tests``
-session, which installs no node_modules, skips it with that reason.
+``nox -s frontend`` runs it after ``npm ci``; it lives outside the default ``tests``
+session's paths because that session installs no node_modules. A missing chromium, node
+or node_modules is a failure, never a skip.
 """
 
 from __future__ import annotations
@@ -20,19 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from purelms_runtime._manifest import find_repo_root
 
 REPO = find_repo_root(Path(__file__))
 FRONTEND = REPO / "backends" / "energyplus_single_zone" / "frontend"
 SCREENSHOTS = REPO / "runs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("PURELMS_BROWSER_TESTS") != "1",
-    reason="browser test: run by `nox -s frontend` (sets PURELMS_BROWSER_TESTS=1)",
-)
 
 
 def _free_port() -> int:

@@ -90,7 +90,7 @@ def bench(session: nox.Session) -> None:
         session.run("python", str(script.relative_to(ROOT)))
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(python=PYTHON)
 def frontend(session: nox.Session) -> None:
     """Every backends/*/frontend bundle: npm ci, tsc, build, unit tests; then the browser test.
 
@@ -108,7 +108,6 @@ def frontend(session: nox.Session) -> None:
             session.run("npm", "test", external=True)
     session.run(
         "pytest",
-        "packages/purelms-runtime/tests/test_serve_browser.py",
+        "frontend/tests",
         *session.posargs,
-        env={"PURELMS_BROWSER_TESTS": "1"},
     )

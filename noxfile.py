@@ -10,6 +10,8 @@ versions come from ``pyproject.toml`` rather than being repeated here.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -35,6 +37,27 @@ def _sync(session: nox.Session) -> None:
         "dev",
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
+
+
+def _require_system_packages(session: nox.Session, commands: dict[str, str]) -> None:
+    """Make sure each command exists, installing its Debian package when missing.
+
+    ``commands`` maps a command to the Debian package that provides it. A fresh
+    machine of this project's kind has apt and runs as root, so the README's single
+    test command needs no manual setup; elsewhere a missing command fails with the
+    exact install line instead of being skipped.
+    """
+    missing = {cmd: pkg for cmd, pkg in commands.items() if shutil.which(cmd) is None}
+    if not missing:
+        return
+    packages = sorted(set(missing.values()))
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        names, install = ", ".join(sorted(missing)), " ".join(packages)
+        session.error(f"missing {names}: install with `apt-get install {install}`")
+    session.log(f"installing {', '.join(packages)} with apt-get (missing: {', '.join(missing)})")
+    quiet = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=quiet)
+    session.run("apt-get", "install", "-y", "-qq", *packages, external=True, env=quiet)
 
 
 def _workspace_modules() -> list[str]:
@@ -98,6 +121,7 @@ def frontend(session: nox.Session) -> None:
     chromium (/usr/bin/chromium, or $CHROMIUM) with playwright-core; screenshots go to
     runs/screenshots/. A missing node, npm or chromium fails the session.
     """
+    _require_system_packages(session, {"node": "nodejs", "npm": "npm", "chromium": "chromium"})
     _sync(session)
     projects = sorted(p.parent for p in ROOT.glob("backends/*/frontend/package.json"))
     for project in projects:

@@ -13,12 +13,13 @@ search guided by interpolation** (regula falsi safeguarded by k-section):
    interior points of the current bracket (``k`` = the batch size ``ask`` is
    given, typically the number of workers): the linear interpolation of
    the crossing between the bracket's ends (aimed at the middle of the
-   acceptance band, ``tol/2`` inside the target), plus ``k - 1`` evenly
-   spaced points. It then keeps the sub-interval where ``output - target``
-   changes sign. Interpolation makes near-linear responses converge in a
-   few rounds; the evenly spaced points (with ``k = 1``: every other round
-   a midpoint) guarantee the bracket at least halves every round or two,
-   however curved or noisy the response.
+   acceptance band, ``tol/2`` inside the target; Illinois-weighted, so a
+   curved response is not approached from one side only), plus ``k - 1``
+   evenly spaced points. It then keeps the sub-interval where
+   ``output - target`` changes sign. Interpolation makes smooth responses
+   converge in a few rounds; the evenly spaced points (with ``k = 1``: every
+   other round a midpoint) guarantee the bracket at least halves every round
+   or two, however curved or noisy the response.
 3. ``finished()`` is true when a point meets the target within ``tol``
    (``|output - target| <= tol`` on the satisfying side), when the bracket is
    narrower than ``xtol``, when the evaluation ``budget`` is spent, or when a
@@ -261,6 +262,8 @@ class ThresholdSearch:
         #: Why the search stopped; empty while it runs.
         self.reason = ""
         self.bracket: tuple[float, float] | None = None
+        self._weighted: dict[float, float] = {}
+        self._kept: dict[float, int] = {}
         self._asked: dict[str, float] = {}
         self._round = 0
 
@@ -328,19 +331,36 @@ class ThresholdSearch:
         return [_tidy(x) for x in xs]
 
     def _interpolate(self) -> float | None:
-        """Where the straight line between the bracket's ends reaches the aim, kept inside."""
+        """Where the line between the bracket's (weighted) ends reaches the aim, kept inside."""
         if self.bracket is None:
             return None
         low, high = self.bracket
-        ends = {t.x: t.value for t in self._good() if t.x in (low, high)}
-        v_low, v_high = ends.get(low), ends.get(high)
-        if v_low is None or v_high is None or v_low == v_high:
+        f_low, f_high = self._weighted.get(low), self._weighted.get(high)
+        if f_low is None or f_high is None or f_low == f_high:
             return None
-        shift = {"<=": -self.tol / 2, ">=": self.tol / 2, "=": 0.0}[self.target.op]
-        aim = self.target.value + shift
-        x = low + (high - low) * (aim - v_low) / (v_high - v_low)
+        x = low + (high - low) * f_low / (f_low - f_high)
         margin = (high - low) * 0.02
         return min(max(x, low + margin), high - margin)
+
+    def _aim_gap(self, trial: Trial) -> float:
+        """``value - aim``, the aim being the middle of the acceptance band."""
+        shift = {"<=": -self.tol / 2, ">=": self.tol / 2, "=": 0.0}[self.target.op]
+        return self._gap(trial) - shift
+
+    def _set_bracket(self, left: Trial, right: Trial) -> None:
+        # Illinois rule: an end kept from the previous bracket twice in a row has its weight
+        # halved, so the interpolation does not creep towards a curved response's crossing
+        # from one side only.
+        previous, kept_before = self._weighted, self._kept
+        self._weighted, self._kept = {}, {}
+        for end in (left, right):
+            if self.bracket is not None and end.x in self.bracket and end.x in previous:
+                self._kept[end.x] = kept_before.get(end.x, 0) + 1
+                weight = previous[end.x] / 2 if self._kept[end.x] >= 2 else previous[end.x]
+                self._weighted[end.x] = weight
+            else:
+                self._weighted[end.x] = self._aim_gap(end)
+        self.bracket = (left.x, right.x)
 
     def _good(self) -> list[Trial]:
         return sorted((t for t in self.trials if t.value is not None), key=lambda t: t.x)
@@ -373,7 +393,7 @@ class ThresholdSearch:
         elif self._gap(low) * self._gap(high) > 0:
             self.reason = f"the target is not crossed within the range of {self.vary.name}"
         else:
-            self.bracket = (self.vary.low, self.vary.high)
+            self._set_bracket(low, high)
             self._check_width()
 
     def _narrow(self) -> None:
@@ -383,7 +403,7 @@ class ThresholdSearch:
         inside = [t for t in self._good() if low <= t.x <= high]
         for left, right in itertools.pairwise(inside):
             if self._gap(left) * self._gap(right) <= 0:
-                self.bracket = (left.x, right.x)
+                self._set_bracket(left, right)
                 break
         self._check_width()
 

@@ -67,6 +67,7 @@ __all__ = [
     "CACHEABLE_STATUSES",
     "DaskSimulationService",
     "DaskTaskHandle",
+    "SchedulerUnreachable",
     "SweepRow",
     "dask_client",
     "make_tasks",
@@ -76,6 +77,10 @@ __all__ = [
 ]
 
 CACHEABLE_STATUSES = frozenset({"success", "failed_simulation"})
+
+
+class SchedulerUnreachable(ConnectionError):
+    """``--scheduler ADDRESS`` did not answer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +142,12 @@ class DaskSimulationService:
 def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
     """A client for ``scheduler``, or for a new ``LocalCluster`` of ``workers`` processes."""
     if scheduler:
-        client = Client(scheduler, timeout="20s", set_as_default=False)  # type: ignore[no-untyped-call]
+        try:
+            client = Client(scheduler, set_as_default=False)  # type: ignore[no-untyped-call]
+        except OSError as exc:  # includes the connect timeout (distributed.comm.timeouts.connect)
+            raise SchedulerUnreachable(
+                f"cannot reach the Dask scheduler at {scheduler}: {exc}"
+            ) from exc
         try:
             yield client
         finally:

@@ -94,7 +94,12 @@ def _run_guarded(args: argparse.Namespace, command: Any) -> int:
 
     try:
         _check_cluster_args(args)
-        code: int = command(args)
+        from ._sweep import SchedulerUnreachable
+
+        try:
+            code: int = command(args)
+        except SchedulerUnreachable as exc:
+            raise _Refused(str(exc)) from exc
     except (_Refused, GridError, ManifestError) as exc:
         _errors.print(f"purelms: error: {exc}", markup=False)
         return 2

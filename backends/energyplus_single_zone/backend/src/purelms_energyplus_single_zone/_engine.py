@@ -185,6 +185,8 @@ def run_energyplus(
     """
     executable = binary or energyplus_binary()
     work_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("eplusout.end", "eplusout.err"):  # the verdict must come from this run
+        (work_dir / stale).unlink(missing_ok=True)
     command = [str(executable), "-w", str(epw), "-d", str(work_dir), str(idf)]
     tail: deque[str] = deque(maxlen=40)
     started = time.monotonic()
@@ -214,8 +216,7 @@ def run_energyplus(
         timer.daemon = True
         timer.start()
     try:
-        assert process.stdout is not None
-        for line in process.stdout:
+        for line in process.stdout or ():
             tail.append(line.rstrip("\n"))
             if on_progress is not None:
                 update = progress_from_line(line)

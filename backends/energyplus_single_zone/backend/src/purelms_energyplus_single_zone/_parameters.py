@@ -243,21 +243,69 @@ class EnergyPlusParameters(Parameters):
 class EnergyPlusOutputs(Outputs):
     """Annual results of the EnergyPlus run, read from eplusout.sql."""
 
-    heating_kwh: float = output(label="Annual heating load", unit="kWh")
-    cooling_kwh: float = output(label="Annual cooling load", unit="kWh")
-    peak_heating_kw: float = output(label="Peak heating load", unit="kW")
-    peak_cooling_kw: float = output(label="Peak cooling load", unit="kW")
+    heating_kwh: float = output(
+        label="Annual heating load",
+        unit="kWh",
+        description="Heat delivered by the ideal loads system over the year.",
+    )
+    cooling_kwh: float = output(
+        label="Annual cooling load",
+        unit="kWh",
+        description="Heat removed by the ideal loads system over the year (sensible).",
+    )
+    peak_heating_kw: float = output(
+        label="Peak heating load",
+        unit="kW",
+        description="Largest 10-minute average heating rate of the year.",
+    )
+    peak_cooling_kw: float = output(
+        label="Peak cooling load",
+        unit="kW",
+        description="Largest 10-minute average cooling rate of the year.",
+    )
     peak_heating_time: str = output(label="Time of peak heating (MM-DD HH:MM)")
     peak_cooling_time: str = output(label="Time of peak cooling (MM-DD HH:MM)")
-    site_energy_kwh: float = output(label="Total site energy", unit="kWh")
-    site_eui_kwh_m2: float = output(label="Site energy use intensity (SI)", unit="kWh/m2")
-    site_eui_kbtu_ft2: float = output(label="Site energy use intensity (IP)", unit="kBtu/ft2")
-    end_uses_kwh: dict[str, float] = output(label="Site energy by end use", unit="kWh")
-    monthly_heating_kwh: list[float] = output(label="Monthly heating load", unit="kWh")
-    monthly_cooling_kwh: list[float] = output(label="Monthly cooling load", unit="kWh")
-    unmet_heating_hours: float = output(label="Heating setpoint not met", unit="h")
-    unmet_cooling_hours: float = output(label="Cooling setpoint not met", unit="h")
+    site_energy_kwh: float = output(
+        label="Total site energy",
+        unit="kWh",
+        description="Heating, cooling and the internal gains (metered as electricity).",
+    )
+    site_eui_kwh_m2: float = output(
+        label="Site energy use intensity (SI)",
+        unit="kWh/m2",
+        description="Total site energy per m2 of floor area.",
+    )
+    site_eui_kbtu_ft2: float = output(
+        label="Site energy use intensity (IP)",
+        unit="kBtu/ft2",
+        description="Total site energy per ft2 of floor area.",
+    )
+    end_uses_kwh: dict[str, float] = output(
+        label="Site energy by end use",
+        unit="kWh",
+        description="heating and cooling always, other end uses when not zero.",
+    )
+    monthly_heating_kwh: list[float] = output(
+        label="Monthly heating load", unit="kWh", description="January to December."
+    )
+    monthly_cooling_kwh: list[float] = output(
+        label="Monthly cooling load", unit="kWh", description="January to December."
+    )
+    unmet_heating_hours: float = output(
+        label="Heating setpoint not met",
+        unit="h",
+        description="Hours with the zone more than 0.2 K below the heating setpoint.",
+    )
+    unmet_cooling_hours: float = output(
+        label="Cooling setpoint not met",
+        unit="h",
+        description="Hours with the zone more than 0.2 K above the cooling setpoint.",
+    )
     floor_area_m2: float = output(label="Conditioned floor area", unit="m2")
-    weather_station: str = output(label="Weather file station")
+    weather_station: str = output(
+        label="Weather file station", description="As read by EnergyPlus from the EPW."
+    )
     energyplus_version: str = output(label="EnergyPlus version")
-    energyplus_warnings: int = output(label="EnergyPlus warnings")
+    energyplus_warnings: int = output(
+        label="EnergyPlus warnings", description="Warnings in eplusout.err (see the messages)."
+    )

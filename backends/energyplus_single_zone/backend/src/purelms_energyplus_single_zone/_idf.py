@@ -25,8 +25,12 @@ instructor would recognise:
 * The floor is in contact with the ground ("Ground" boundary). Its outer face
   sees the monthly ground temperatures of the weather file's deepest reported
   depth (the damped, near annual-mean values); EnergyPlus's own default of 18 C
-  all year would ignore the climate. No F-factor slab: its perimeter model has no
-  U-value to set.
+  all year would ignore the climate. EnergyPlus warns when these fall outside
+  15-25 C: that range is its rule of thumb for the core of large conditioned
+  slabs, not for a small box whose floor is mostly perimeter, so the warning is
+  passed on to the learner, not suppressed. No F-factor slab (its perimeter model
+  has no U-value to set) and no Kiva foundation (a 2-D ground model that needs
+  massive layers and a longer run) keep the floor a single U-value.
 * Windows: WindowMaterial:SimpleGlazingSystem from U-factor and SHGC, no frame.
 * HVAC: ZoneHVAC:IdealLoadsAirSystem, which meets the thermostat exactly (or up
   to the optional capacity) and reports the *loads*: the quantity the validation
@@ -36,6 +40,8 @@ instructor would recognise:
   so they also appear in the site energy and the end uses like plug loads do.
 * Outputs: SQLite (simple and tabular, in kWh), the HTML table file, and
   monthly heating and cooling meters that sum to the annual table values.
+  OutputControl:Files switches off the files nobody reads (ESO, MTR, audit,
+  CSV, ...), which saves I/O when runs go in parallel.
 """
 
 from __future__ import annotations

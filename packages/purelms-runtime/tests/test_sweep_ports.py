@@ -236,3 +236,13 @@ def test_environment_is_unusable_after_shutdown(tmp_path: Path) -> None:
 
 def test_dask_service_satisfies_the_port_by_name() -> None:
     assert issubclass(DaskSimulationService, SimulationService)
+
+
+def test_sweep_names_are_exported_but_imported_lazily() -> None:
+    code = (
+        "import sys, purelms_runtime as p\n"
+        "assert 'distributed' not in sys.modules and 'pyarrow' not in sys.modules\n"
+        "for name in p.__all__: getattr(p, name)\n"
+        "assert 'distributed' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -1,22 +1,86 @@
+// purelms-shared contract: 0.6.0 sha256:e1d6de755e49f055
+//
 // Types for the echo backend's frontend bundle.
 //
-// The parameter and output types mirror backends/echo/interactive_task.yaml, which is
-// generated from the backend's pydantic models. The wire types are the parts of the
-// purelms.*.v1 contract this bundle reads; `nox -s wire_sync` checks them against the
-// TypeScript generated from the contract's JSON Schema.
+// EchoParameters and EchoOutputs mirror backends/echo/interactive_task.yaml, which is
+// generated from the backend's pydantic models; `nox -s wire_sync` proves they are
+// identical (and `nox -s wire_sync -- --write` regenerates them). The wire types between
+// the purelms-wire markers are copied from the generated purelms-wire.ts: the BEGIN line
+// names the types this bundle reads, `nox -s lockstep_bump` rewrites the block and the
+// contract line above.
 
 export interface EchoParameters {
+  /** Message */
   message?: string;
+  /** Repeat */
   repeat?: number;
+  /** Delay [s] */
   delay_seconds?: number;
+  /** Fail with */
   fail_with?: "nothing" | "simulation" | "runtime";
 }
 
 export interface EchoOutputs {
+  /** Backend slug */
   slug: string;
+  /** Echoed message */
   echoed: string;
+  /** Parameters received */
   parameters: { [name: string]: unknown };
 }
+
+// BEGIN purelms-wire: RunStatus SimulationOutputEnvelope ProgressCallback
+// Copied from purelms-wire.ts (purelms-shared) with every type they use; rewritten by
+// `nox -s lockstep_bump` and `nox -s wire_sync -- --write`. Do not edit by hand.
+
+/**
+ * What a backend hands back. Every domain outcome, failures included, is one of these.
+ */
+export interface SimulationOutputEnvelope {
+  schema_version: "purelms.output.v1";
+  run_id: string;
+  status: OutputStatus;
+  outputs?: {
+    [k: string]: JsonValue;
+  };
+  artifacts?: OutputArtifact[];
+  messages?: Message[];
+  metrics: {
+    [k: string]: number;
+  } | null;
+  runtime_seconds?: number;
+}
+
+export interface ProgressCallback {
+  progress_pct: number;
+  step?: string;
+  elapsed_seconds: number | null;
+}
+
+export type JsonValue = unknown;
+
+export interface Message {
+  level: MessageLevel;
+  code?: string;
+  text: string;
+}
+
+export type MessageLevel = "debug" | "info" | "warning" | "error";
+
+export interface OutputArtifact {
+  filename: string;
+  mime_type: string;
+  uri: string;
+  sha256: string;
+  size_bytes: number;
+  label?: string;
+}
+
+/**
+ * The terminal values of :class:`RunStatus`: what an output envelope can report.
+ */
+export type OutputStatus =
+  "success" | "failed_simulation" | "failed_runtime" | "cancelled" | "timed_out";
 
 export type RunStatus =
   | "pending"
@@ -28,38 +92,4 @@ export type RunStatus =
   | "cancelled"
   | "timed_out";
 
-export type OutputStatus = "success" | "failed_simulation" | "failed_runtime" | "cancelled" | "timed_out";
-
-export type MessageLevel = "debug" | "info" | "warning" | "error";
-
-export interface Message {
-  level: MessageLevel;
-  code?: string;
-  text: string;
-}
-
-export interface OutputArtifact {
-  filename: string;
-  mime_type: string;
-  uri: string;
-  sha256: string;
-  size_bytes: number;
-  label?: string;
-}
-
-export interface SimulationOutputEnvelope {
-  schema_version: "purelms.output.v1";
-  run_id: string;
-  status: OutputStatus;
-  outputs?: { [name: string]: unknown };
-  artifacts?: OutputArtifact[];
-  messages?: Message[];
-  metrics: { [name: string]: number } | null;
-  runtime_seconds?: number;
-}
-
-export interface ProgressCallback {
-  progress_pct: number;
-  step?: string;
-  elapsed_seconds: number | null;
-}
+// END purelms-wire

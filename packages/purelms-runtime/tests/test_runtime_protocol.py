@@ -493,3 +493,31 @@ def test_input_file_with_wrong_sha256_is_rejected_before_the_function_runs(
     assert result.envelope_out is not None
     assert result.envelope_out.messages[-1].code == "INPUT_FILE.SHA256_MISMATCH"
     assert result.envelope_out.outputs == {}
+
+
+def test_input_rejected_is_failed_runtime_with_its_code(
+    make_backend: MakeBackend, server: CallbackServer, tmp_path: Path
+) -> None:
+    manifest, env = make_backend(
+        "picky",
+        """
+        from purelms_runtime import InputRejected
+
+        class P(Parameters):
+            pass
+
+        class O(Outputs):
+            done: bool = output(label="done")
+
+        def run(params: P, ctx: RunContext) -> O:
+            raise InputRejected("a weather file is required", code="INPUT.WEATHER_MISSING")
+
+        backend = Backend(run, slug="picky", version="0.0.1")
+        """,
+    )
+    result = run_local(manifest, RunRequest(env=env), server=server, run_dir=tmp_path / "run")
+    assert result.problems == []
+    assert result.status is OutputStatus.FAILED_RUNTIME
+    assert result.envelope_out is not None
+    (message,) = result.envelope_out.messages
+    assert (message.code, message.text) == ("INPUT.WEATHER_MISSING", "a weather file is required")

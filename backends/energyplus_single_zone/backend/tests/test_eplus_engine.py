@@ -25,7 +25,7 @@ from purelms_energyplus_single_zone._engine import (
     run_energyplus,
 )
 from purelms_energyplus_single_zone._idf import ModelInputs, build_idf
-from purelms_runtime import SimulationFailed
+from purelms_runtime import InputRejected, SimulationFailed
 from purelms_shared import MessageLevel
 
 RunCase = Callable[..., Any]  # the session fixtures of conftest.py
@@ -79,7 +79,7 @@ def test_a_corrupt_custom_weather_file_fails_the_simulation(new_run: Run) -> Non
 
 
 def test_custom_climate_without_a_weather_file_never_starts_the_engine(new_run: Run) -> None:
-    with pytest.raises(SimulationFailed) as caught:
+    with pytest.raises(InputRejected) as caught:
         simulate(EnergyPlusParameters(climate="custom"), new_run.context())
     assert caught.value.code == "INPUT.WEATHER_MISSING"
     assert "role 'weather'" in caught.value.text
@@ -88,7 +88,7 @@ def test_custom_climate_without_a_weather_file_never_starts_the_engine(new_run: 
 
 def test_a_weather_file_with_a_bundled_climate_is_refused(new_run: Run) -> None:
     new_run.stage_weather(bundled_climate("tampa").epw)
-    with pytest.raises(SimulationFailed) as caught:
+    with pytest.raises(InputRejected) as caught:
         simulate(EnergyPlusParameters(climate="chicago"), new_run.context())
     assert caught.value.code == "INPUT.WEATHER_CONFLICT"
     assert not (new_run.work_dir / "energyplus").exists()
@@ -98,7 +98,7 @@ def test_an_unreadable_custom_weather_file_is_refused_before_the_engine(new_run:
     junk = new_run.root / "junk.epw"
     junk.write_text("this is not an EPW file\n")
     new_run.stage_weather(junk)
-    with pytest.raises(SimulationFailed) as caught:
+    with pytest.raises(InputRejected) as caught:
         simulate(EnergyPlusParameters(climate="custom"), new_run.context())
     assert caught.value.code == "INPUT.WEATHER_INVALID"
     assert not (new_run.work_dir / "energyplus").exists()

@@ -22,10 +22,17 @@ import pytest
 
 from purelms_energyplus_single_zone import BUNDLED_CLIMATES, backend
 from purelms_energyplus_single_zone._climates import bundled_climate
-from purelms_runtime._callback_server import CallbackServer, ReceivedCallback
-from purelms_runtime._evidence import verify_evidence
-from purelms_runtime._harness import LocalRunResult, RunRequest, run_local
-from purelms_runtime._manifest import BackendManifest, discover, find_repo_root, manifest_drift
+from purelms_runtime import BackendManifest, manifest_drift
+from purelms_runtime.testing import (
+    CallbackServer,
+    LocalRunResult,
+    ReceivedCallback,
+    RunRequest,
+    discover,
+    find_repo_root,
+    run_local,
+    verify_evidence,
+)
 from purelms_shared import (
     BackendCallbackEvent,
     InputFileRole,

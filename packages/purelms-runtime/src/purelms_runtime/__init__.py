@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._backend import Backend
 from ._context import RunContext, StagedFile
-from ._errors import ContractViolation, SimulationFailed
+from ._errors import ContractViolation, InputRejected, SimulationFailed
 from ._fields import Outputs, Parameters, output, param
 from ._manifest import BackendManifest, ManifestError, manifest_drift
 
@@ -63,6 +63,7 @@ __all__ = [
     "FileCAS",
     "GridError",
     "HarnessExecutionEnvironment",
+    "InputRejected",
     "ManifestError",
     "Outputs",
     "Parameters",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from purelms_shared import Message
 
-__all__ = ["ContractViolation", "SimulationFailed"]
+__all__ = ["ContractViolation", "InputRejected", "SimulationFailed"]
 
 
 class SimulationFailed(Exception):
@@ -28,6 +28,22 @@ class SimulationFailed(Exception):
         self.text = text
         self.code = code
         self.messages = tuple(messages)
+
+
+class InputRejected(Exception):
+    """Raise when the run's *inputs* are unusable (status failed_runtime, engine never started).
+
+    For rules the parameter model cannot express on its own, such as a weather
+    file that is required by one parameter value and forbidden by another. Like
+    an out-of-range parameter, it is the request that is wrong, not the
+    simulation, so it maps to failed_runtime with ``code`` (default
+    ``INPUT.INVALID``) rather than failed_simulation.
+    """
+
+    def __init__(self, text: str, *, code: str = "INPUT.INVALID") -> None:
+        super().__init__(text)
+        self.text = text
+        self.code = code
 
 
 class ContractViolation(Exception):

@@ -59,7 +59,7 @@ from purelms_shared import (
 
 from ._backend import Backend
 from ._context import RunContext, StagedFile
-from ._errors import ContractViolation, SimulationFailed
+from ._errors import ContractViolation, InputRejected, SimulationFailed
 from ._files import UnsafePath, file_digest, safe_child, write_exclusive
 from ._http import CallbackError, CallbackPoster
 from ._process import kill_tree
@@ -216,6 +216,8 @@ def _worker(
         final = ("result", backend.dump_outputs(result))
     except SimulationFailed as exc:
         final = ("failed", OutputStatus.FAILED_SIMULATION, exc.code, exc.text, exc.messages)
+    except InputRejected as exc:
+        final = ("failed", OutputStatus.FAILED_RUNTIME, exc.code, exc.text, ())
     except BaseException as exc:  # everything else is a backend bug: failed_runtime
         traceback.print_exc(file=sys.stderr)
         text = f"{type(exc).__name__}: {exc}"

@@ -26,7 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Final
 
-from purelms_runtime import Backend, RunContext, SimulationFailed
+from purelms_runtime import Backend, InputRejected, RunContext, SimulationFailed
 
 from ._climates import (
     CUSTOM_CLIMATE,
@@ -72,7 +72,7 @@ def resolve_weather(params: EnergyPlusParameters, ctx: RunContext) -> Weather:
     supplied = ctx.input_file("weather")
     if params.climate == CUSTOM_CLIMATE:
         if supplied is None:
-            raise SimulationFailed(
+            raise InputRejected(
                 "climate 'custom' needs an EPW input file with role 'weather'; none was given",
                 code="INPUT.WEATHER_MISSING",
             )
@@ -81,13 +81,13 @@ def resolve_weather(params: EnergyPlusParameters, ctx: RunContext) -> Weather:
             header = read_epw_header(epw)
             ground, source = floor_ground_temperatures(epw, header)
         except (OSError, ValueError) as exc:
-            raise SimulationFailed(
+            raise InputRejected(
                 f"the weather file {supplied.filename!r} is not a usable EPW file: {exc}",
                 code="INPUT.WEATHER_INVALID",
             ) from exc
         return Weather(epw, header.location, ground, source)
     if supplied is not None:
-        raise SimulationFailed(
+        raise InputRejected(
             f"an input file with role 'weather' ({supplied.filename!r}) was given but climate "
             f"is {params.climate!r}; set climate to 'custom' to simulate with that file",
             code="INPUT.WEATHER_CONFLICT",

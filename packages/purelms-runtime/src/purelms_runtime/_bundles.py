@@ -37,8 +37,10 @@ A backend run from its **container image** (``--image REF``) is pinned by the
 image's digest instead: ``bundle_ref`` is the image ID (``sha256:`` of the
 image config, the same under docker and podman and across save/load; see
 ``_container.ContainerEngine.image_id``), and ``describe_image`` records the
-reference, ID and labels. An image whose ``io.purelms.backend.slug`` label
-names another backend is refused.
+reference, ID and labels. Workers start the container by that ID, not by
+the tag, so a tag rebuilt or moved mid-sweep cannot change the code a task
+runs. An image whose ``io.purelms.backend.slug`` label names another backend
+is refused.
 
 ``WorkspaceBundles`` implements ``modelops_contracts.BundleRepository``:
 ``ensure_local(bundle_ref)`` returns the backend's project folder when

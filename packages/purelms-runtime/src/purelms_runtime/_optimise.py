@@ -494,7 +494,7 @@ def run_optimise(
         repo_root=str(Path(root).resolve()),
         run_root=str(out_dir / "runs"),
         timeout_seconds=timeout_seconds,
-        image=image,
+        image=bundle_ref if image else None,  # run the pinned image by ID, not by tag
     )
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     base = connector(config, client=client, workers=workers, scheduler=scheduler)

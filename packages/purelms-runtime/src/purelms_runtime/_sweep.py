@@ -157,7 +157,7 @@ def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> 
         n_workers=workers or 2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: several clusters may run at once
         host="127.0.0.1",
     )
     try:
@@ -429,7 +429,7 @@ def run_sweep(
         repo_root=str(Path(root).resolve()),
         run_root=str(out_dir / "runs"),
         timeout_seconds=timeout_seconds,
-        image=image,
+        image=bundle_ref if image else None,  # run the pinned image by ID, not by tag
     )
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     connect = connector(config, client=client, workers=workers, scheduler=scheduler)

@@ -92,11 +92,19 @@ def consumer_pyprojects(root: Path) -> set[str]:
     """Every pyproject that must carry a floor, found by glob (not by the tool under test)."""
     paths = [*root.glob("backends/*/backend/pyproject.toml")]
     paths.append(root / "packages/purelms-runtime/pyproject.toml")
+    paths += [
+        path
+        for pattern in ("pyproject.toml", "pyproject.toml.jinja")
+        for path in root.glob(f"templates/**/{pattern}")
+        if "purelms-shared" in path.read_text()
+    ]
     return {_posix(p.relative_to(root)) for p in paths}
 
 
 def typescript_consumers(root: Path) -> set[str]:
-    return {_posix(p.relative_to(root)) for p in root.glob("backends/*/frontend/src/types.ts")}
+    paths = [*root.glob("backends/*/frontend/src/types.ts")]
+    paths += root.glob("templates/**/frontend/src/types.ts.jinja")
+    return {_posix(p.relative_to(root)) for p in paths}
 
 
 def test_bump_minor_moves_every_consumer(repo: Path) -> None:

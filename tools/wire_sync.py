@@ -43,7 +43,9 @@ declarations from its backend's manifest when they are declared in ``types.ts``.
 3. Every wire type a consumer exports is *identical* to the generated one, proven by
    ``tsc --noEmit`` over generated type-level assertions: mutual assignability, the same
    keys, the same optional keys, the same type per field and ``Equal<A, B>`` overall
-   (mutual assignability alone would not notice a missing optional field).
+   (mutual assignability alone would not notice a missing optional field). A Jinja
+   template consumer is compiled with ``{{ ... }}`` replaced by ``Template`` and
+   ``{% ... %}`` removed (:func:`render_jinja`).
 4. Each backend's ``*Parameters`` / ``*Outputs`` types are identical, by the same
    assertions, to types derived from its ``interactive_task.yaml`` (which the backend's
    own tests keep equal to its pydantic models): a missing, renamed or retyped field or
@@ -706,13 +708,15 @@ def _consumer_assertions(
     consumer: TsConsumer,
     check: _Assertions,
     interfaces: dict[str, list[str] | None],
+    source: Path,
 ) -> list[Problem]:
-    """Fill ``check`` for one consumer; problems found without tsc are returned."""
+    """Fill ``check`` for one consumer (compiled from ``source``); returns problems found
+    without tsc."""
     text = state.text(consumer.path)
     problems: list[Problem] = []
     check.lines += [
         f'import type * as W from "{_import_path(check.path, state.module_path)}";',
-        f'import type * as C from "{_import_path(check.path, consumer.path)}";',
+        f'import type * as C from "{_import_path(check.path, source)}";',
     ]
     for wire_name in ts.exported_names(text):
         if wire_name in interfaces:
@@ -787,11 +791,15 @@ def check_types(state: State) -> list[Problem]:
     with tempfile.TemporaryDirectory(prefix="purelms-wire-check-") as tmp:
         directory = Path(tmp)
         checks: list[_Assertions] = []
+        rendered: dict[Path, Path] = {}
         for index, consumer in enumerate(state.consumers):
+            source = consumer.path
             if consumer.templated:
-                continue  # not TypeScript until copier renders it; checks 1 and 2 apply
+                source = directory / f"rendered_{index}.ts"
+                source.write_text(render_jinja(state.text(consumer.path)))
+                rendered[source.resolve()] = consumer.path
             check = _Assertions(directory / f"check_{index}.ts")
-            problems += _consumer_assertions(state, consumer, check, interfaces)
+            problems += _consumer_assertions(state, consumer, check, interfaces, source)
             check.path.write_text(check.source())
             checks.append(check)
         if not checks:
@@ -817,7 +825,7 @@ def check_types(state: State) -> list[Problem]:
             else:
                 problems.append(
                     Problem(
-                        diagnostic.path,
+                        rendered.get(diagnostic.path.resolve(), diagnostic.path),
                         diagnostic.line,
                         f"does not compile: {diagnostic.text}",
                         "fix this TypeScript",
@@ -837,6 +845,16 @@ def check_types(state: State) -> list[Problem]:
             )
         )
     return _tagged(problems, "types")
+
+
+def render_jinja(text: str) -> str:
+    """A Jinja TypeScript template made compilable, line for line.
+
+    ``{{ expression }}`` becomes ``Template`` (it names types, as in
+    ``{{ class_prefix }}Parameters``) and ``{% tags %}`` disappear, so the wire types of
+    a template consumer get check 3 before copier ever renders it.
+    """
+    return re.sub(r"\{%.*?%\}", "", re.sub(r"\{\{.*?\}\}", "Template", text))
 
 
 _TSCONFIG: Final = {

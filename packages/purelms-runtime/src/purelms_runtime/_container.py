@@ -11,7 +11,8 @@ command line, so it does not show in the process list).
 The engine is docker when a daemon answers, else podman (``$PURELMS_CONTAINER_ENGINE``
 overrides). Under podman, ``--ulimit`` is passed explicitly: some hosts forbid
 raising ``RLIMIT_NOFILE``/``RLIMIT_NPROC`` to podman's defaults, and a container
-then fails to start at all.
+then fails to start at all; ``$PURELMS_CONTAINER_RUNTIME`` picks podman's OCI
+runtime (``runc`` on hosts whose cgroups crun cannot use).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ._supervisor import (
 
 __all__ = [
     "ENGINE_ENV",
+    "RUNTIME_ENV",
     "ContainerEngine",
     "ContainerError",
     "ContainerLauncher",
@@ -47,12 +49,15 @@ __all__ = [
 ]
 
 ENGINE_ENV = "PURELMS_CONTAINER_ENGINE"
+#: An OCI runtime for podman to use instead of its default (``runc`` where crun cannot run).
+RUNTIME_ENV = "PURELMS_CONTAINER_RUNTIME"
 #: Upper bounds for ``--ulimit`` under podman (never above this process's own hard limits).
 _NOFILE_CAP = 65536
 _NPROC_CAP = 16384
 #: Protocol variables the container gets otherwise (mounts, by name) or that name host paths.
 _NOT_PASSED = frozenset(
-    {INPUT_DIR_ENV, OUTPUT_DIR_ENV, TOKEN_ENV, WORK_DIR_ENV, ENGINE_ENV, "PURELMS_REPO_ROOT"}
+    {INPUT_DIR_ENV, OUTPUT_DIR_ENV, TOKEN_ENV, WORK_DIR_ENV, ENGINE_ENV, RUNTIME_ENV}
+    | {"PURELMS_REPO_ROOT"}
 )
 
 
@@ -87,10 +92,13 @@ class ContainerEngine:
         return self.name == "podman"
 
     def ulimit_args(self) -> list[str]:
-        """Explicit ``--ulimit`` flags under podman, within this process's hard limits."""
+        """Flags every podman ``run``/``build`` of ours gets: explicit ``--ulimit`` values
+        within this process's hard limits, and ``--runtime`` when ``$PURELMS_CONTAINER_RUNTIME``
+        names one."""
         if not self.is_podman:
             return []
-        args = []
+        runtime = os.environ.get(RUNTIME_ENV)
+        args = ["--runtime", runtime] if runtime else []
         for flag, limit, cap in (
             ("nofile", resource.RLIMIT_NOFILE, _NOFILE_CAP),
             ("nproc", resource.RLIMIT_NPROC, _NPROC_CAP),

@@ -208,3 +208,43 @@ def minimums(session: nox.Session) -> None:
     """Each consumer's tests in a fresh venv holding exactly its purelms-shared floor."""
     _sync_frozen(session)
     session.run("python", "tools/lockstep.py", "minimums", *session.posargs)
+
+
+# New backends from the copier template (templates/_template, copier.yml; tools/new_backend.py).
+
+
+def _slug_arg(session: nox.Session, usage: str) -> str:
+    """The slug: the first positional argument (``-- <slug> [--option value ...]``)."""
+    if not session.posargs or session.posargs[0].startswith("-"):
+        session.error(f"usage: {usage}")
+    return session.posargs[0]
+
+
+@nox.session(python=PYTHON, default=False)
+def new_backend(session: nox.Session) -> None:
+    """``nox -s new_backend -- <slug> [--name "..."] [--description "..."] [--author "..."]``.
+
+    Scaffolds backends/<slug>/ from the copier template (slug, template and floor checked
+    first; an invalid slug writes nothing), adds it to the root dev group and uv.lock, then
+    installs it and runs its tests.
+    """
+    slug = _slug_arg(session, 'nox -s new_backend -- <slug> [--name "..."] [--description "..."]')
+    _sync(session)
+    session.run("python", "tools/new_backend.py", *session.posargs)
+    _sync(session)
+    session.run("pytest", "-q", f"backends/{slug}")
+
+
+@nox.session(python=PYTHON, default=False)
+def update_backend(session: nox.Session) -> None:
+    """``nox -s update_backend -- <slug> [--vcs-ref REF]``: merge later template changes in.
+
+    ``copier update`` from the template commit recorded in backends/<slug>/.copier-answers.yml
+    to HEAD's (3-way: the backend's own edits stay; a clash is left as conflict markers and
+    fails the session), then re-installs and runs the backend's tests. Commit first.
+    """
+    slug = _slug_arg(session, "nox -s update_backend -- <slug> [--vcs-ref REF]")
+    _sync(session)
+    session.run("python", "tools/new_backend.py", "--update", *session.posargs)
+    _sync(session)
+    session.run("pytest", "-q", f"backends/{slug}")

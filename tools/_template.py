@@ -258,6 +258,34 @@ def answers_for(
     return {key: value for key, value in given.items() if value is not None}
 
 
+VERSION_RE: Final = re.compile(r"^(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)$")
+_TEXT_LIMITS: Final = {"name": ("display name", 80), "description": ("description", 300)}
+
+
+def answers_problem(answers: Mapping[str, Any]) -> str | None:
+    """Why the answers other than the slug would fail copier.yml's validators, or None."""
+    for key, (what, limit) in _TEXT_LIMITS.items():
+        value = answers.get(key)
+        if value is None:
+            continue
+        if not str(value).strip():
+            return f"the {what} must not be empty"
+        if "\n" in str(value) or "\r" in str(value):
+            return f"the {what} must be one line"
+        if len(str(value)) > limit:
+            return f"the {what} must be at most {limit} characters"
+    author = answers.get("author")
+    if author is not None and ("\n" in author or "\r" in author or len(author) > 100):
+        return "the author must be one line of at most 100 characters"
+    version = answers.get("version")
+    if version is not None and not VERSION_RE.match(str(version)):
+        return f'version "{version}" must be X.Y.Z (for example 0.1.0)'
+    timeout = answers.get("timeout_seconds")
+    if timeout is not None and not 1 <= int(timeout) <= 86400:
+        return "the timeout must be between 1 and 86400 seconds"
+    return None
+
+
 def _copier(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "copier", *args],
@@ -376,6 +404,9 @@ def scaffold(root: Path, answers: Mapping[str, Any], *, lock: bool = True) -> li
     """
     slug = str(answers["slug"])
     names = check_new_slug(root, slug)
+    problem = answers_problem(answers)
+    if problem:
+        raise TemplateError(problem)
     commit = require_committed_template(root)
     floor = template_floor_problem(root)
     if floor:
@@ -451,11 +482,27 @@ def update(root: Path, slug: str, *, ref: str | None = None) -> UpdateResult:
     if result.returncode != 0:
         raise TemplateError(f"copier update failed:\n{_copier_error(result)}")
     changed = uncommitted(root, relative)
+    answers_path = f"{relative}/{ANSWERS_FILE}"
+    if changed == [answers_path] and _only_commit_moved(root, answers_path):
+        # No template change reached the backend: keep the recorded commit, no churn.
+        _git(root, "checkout", "--", answers_path)
+        changed = []
     relocked = f"{relative}/backend/pyproject.toml" in changed and relock(root)
     conflicts = [
         name for name in changed if (root / name).is_file() and _has_conflict_markers(root / name)
     ]
     return UpdateResult(changed=changed, conflicts=conflicts, relocked=relocked)
+
+
+def _only_commit_moved(root: Path, answers_path: str) -> bool:
+    """Whether the answers file differs from HEAD's in ``_commit`` alone."""
+    before = yaml.safe_load(_git(root, "show", f"HEAD:{answers_path}"))
+    after = yaml.safe_load((root / answers_path).read_text(encoding="utf-8"))
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return False
+    before.pop("_commit", None)
+    after.pop("_commit", None)
+    return bool(before == after)
 
 
 def _has_conflict_markers(path: Path) -> bool:

@@ -1,4 +1,4 @@
-"""Entrypoint under the harness and inside the image: ``python -m purelms_echo``."""
+"""Entrypoint under the harness and inside the image: ``python -m`` this package."""
 
 from purelms_echo import backend
 

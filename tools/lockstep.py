@@ -35,12 +35,14 @@ another contract version, and when the contract changed (its fingerprint, see
 ``_contract``) while the version stayed the same.
 
 ``minimums`` proves the floors true: for each distinct floor it builds a fresh virtual
-environment holding exactly ``purelms-shared==<floor>`` and the consumers, and runs each
+environment holding exactly ``purelms-shared==<floor>`` with the consumers, and runs each
 consumer's own tests in it. Older purelms-shared versions are not published anywhere,
-so "exactly the floor" can only be the workspace source, built as a wheel: the install
-succeeds only when the source *is* the floor, which ``check`` guarantees, and the tests
-then run against installed wheels (not the editable workspace) with the third-party
-versions of ``uv.lock``.
+so "exactly the floor" can only be the workspace source: every workspace member is
+built from its folder into a wheel and installed (not editable) under the constraint
+``purelms-shared==<floor>``, third-party packages at the versions of ``uv.lock``. The
+install succeeds only when the source *is* the floor (which ``check`` also demands) and
+no consumer's requirement excludes it; the tests then run against built packages, not
+the editable workspace.
 """
 
 from __future__ import annotations
@@ -391,12 +393,7 @@ def minimums(root: Path, only: Sequence[str] = ()) -> int:
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="purelms-minimums-") as tmp:
         work = Path(tmp)
-        wheels = work / "wheels"
         members = workspace_members(root)
-        for member in members:
-            _checked(
-                [uv, "build", "--wheel", "--quiet", "--out-dir", str(wheels), str(member)], root
-            )
         constraints = work / "constraints.txt"
         _checked(
             [
@@ -422,7 +419,7 @@ def minimums(root: Path, only: Sequence[str] = ()) -> int:
             python = venv / "bin" / "python"
             pin = work / f"pin-{floor}.txt"
             pin.write_text(f"purelms-shared=={floor}\n")
-            requirements = [_wheel_requirement(member, wheels) for member in members]
+            requirements = [_member_requirement(member) for member in members]
             print(f"minimums: purelms-shared=={floor} for {', '.join(_name(c) for c in group)}")
             result = _run(
                 [
@@ -486,15 +483,17 @@ def _checked(command: list[str], root: Path) -> None:
         raise LockstepError(f"`{' '.join(command[:3])} ...` failed:\n{result.stderr.strip()}")
 
 
-def _wheel_requirement(member: Path, wheels: Path) -> str:
-    """``name[extras] @ file://wheel``: the member's own wheel, with every extra."""
+def _member_requirement(member: Path) -> str:
+    """``name[extras] @ file:///folder``: the member built from its folder, every extra on.
+
+    Not editable: uv builds a wheel of it (so its packaging is exercised too), and the
+    install still records the source folder, as a workspace install does.
+    """
     data = tomllib.loads((member / "pyproject.toml").read_text(encoding="utf-8"))
     project = data["project"]
-    stem = re.sub(r"[-_.]+", "_", project["name"]).lower()
-    (wheel,) = wheels.glob(f"{stem}-{project['version']}-*.whl")
     extras = sorted(project.get("optional-dependencies", {}))
     suffix = f"[{','.join(extras)}]" if extras else ""
-    return f"{project['name']}{suffix} @ {wheel.resolve().as_uri()}"
+    return f"{project['name']}{suffix} @ {member.resolve().as_uri()}"
 
 
 def _third_party_dev_requirements(root: Path) -> list[str]:

@@ -255,3 +255,8 @@ def test_write_regenerates_own_types_from_the_manifest(pristine: Path, tmp_path:
     assert wire_sync.write(root) == [echo]
     assert echo.read_text() == original
     assert changed_files(root) == set()
+
+
+def test_render_jinja_keeps_lines() -> None:
+    text = "{% if x %}\nexport interface {{ prefix }}Parameters {}\n{% endif %}\n"
+    assert wire_sync.render_jinja(text) == "\nexport interface TemplateParameters {}\n\n"

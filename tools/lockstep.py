@@ -67,6 +67,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import wire_sync
+from _typescript import ensure_toolchain
 from _workspace import (
     LOCKFILE,
     MARKER_RE,
@@ -321,6 +322,8 @@ def _apply(root: Path, version: str, also: tuple[Path, ...], *, bump: bool) -> l
                     "nothing was written"
                 )
         planned[consumer.path] = floors_text(consumer, version)
+    _uv()
+    ensure_toolchain(root)  # node, npm and the generator, before anything is written
     state = wire_sync.State(root, also)
     if not bump and state.changed_without_bump:
         raise LockstepError(

@@ -412,3 +412,19 @@ def test_update_refuses_an_uncommitted_backend(scaffolded: Path, tmp_path: Path)
     assert result.returncode == 1
     assert "backends/decay has uncommitted changes" in result.stderr
     assert changed_files(root) == {"backends/decay/backend/README.md"}
+
+
+def test_update_after_a_lockstep_bump_is_clean(scaffolded: Path, tmp_path: Path) -> None:
+    """lockstep_bump moves the backend and the template alike: nothing is left to merge."""
+    root = clone(scaffolded, tmp_path / "repo")
+    bump = [sys.executable, str(TOOLS / "lockstep.py"), "--root", str(root), "bump", "patch"]
+    result = run_in(root, *bump)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "templates/_template/backend/pyproject.toml.jinja" in changed_files(root)
+    git(root, "add", "--all")
+    git(root, "commit", "--quiet", "--message", "lockstep_bump patch")
+
+    update = run_new_backend(root, "decay", "--update")
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert "already has the template's latest changes" in update.stdout, update.stdout
+    assert changed_files(root) == set()

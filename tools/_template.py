@@ -286,6 +286,16 @@ def answers_problem(answers: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: copier commits only in its own temporary repositories (the template clone, the old and
+#: new renders of an update); on a machine without a git identity those commits need one.
+_GIT_IDENTITY: Final = {
+    "GIT_AUTHOR_NAME": "copier",
+    "GIT_AUTHOR_EMAIL": "copier@localhost",
+    "GIT_COMMITTER_NAME": "copier",
+    "GIT_COMMITTER_EMAIL": "copier@localhost",
+}
+
+
 def _copier(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "copier", *args],
@@ -293,7 +303,7 @@ def _copier(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**_GIT_IDENTITY, **os.environ, "NO_COLOR": "1"},
     )
 
 

@@ -26,7 +26,7 @@ from purelms_shared import OutputStatus, parse_evidence_manifest
 
 REPO = find_repo_root(Path(__file__))
 IMAGES = REPO / "tools" / "images.py"
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 
 def images_cli(*args: str) -> subprocess.CompletedProcess[str]:

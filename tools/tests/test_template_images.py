@@ -28,7 +28,7 @@ from _template_testing import REPO, scaffolded_copy, uv_run  # noqa: E402
 
 from purelms_runtime._container import ContainerEngine, detect_engine  # noqa: E402
 
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 SLUG = "demo_image"
 REF = f"purelms/{SLUG}:0.1.0"

@@ -1,7 +1,8 @@
 """``purelms sweep --image``: every point runs in the backend's container image, pinned by its ID.
 
-Needs a container engine and the echo image (``nox -s images -- echo``); the
-test says so and skips when either is missing. Refusals need neither.
+Needs a container engine and the echo image: marked ``container``, so it runs in
+``nox -s images`` right after the images are built, and fails (never skips) when
+either is missing. Refusals need neither.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from purelms_runtime.cli import main
 
 REPO = find_repo_root(Path(__file__))
 ECHO_IMAGE = "purelms/echo:0.1.0"
+pytestmark = pytest.mark.container
 
 
 def image_id(ref: str) -> str:
     try:
         return detect_engine().image_id(ref)
     except ContainerError as exc:
-        pytest.skip(f"needs the echo image (`nox -s images -- echo`): {exc}")
+        pytest.fail(f"needs the echo image (`nox -s images -- echo`): {exc}")
 
 
 def test_sweep_runs_points_in_the_image_and_caches_by_image_id(tmp_path: Path) -> None:

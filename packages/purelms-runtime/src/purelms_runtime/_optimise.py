@@ -59,12 +59,12 @@ from purelms_shared import error_lines
 from ._backend import Backend
 from ._bundles import WorkspaceBundles
 from ._cas import FileCAS, ResultCache
-from ._execution import EnvironmentConfig
 from ._manifest import model_outputs, model_parameters
 from ._sweep import (
     DaskSimulationService,
     SweepRow,
     connector,
+    environment_config,
     make_tasks,
     resolve_bundle,
     run_tasks,
@@ -490,12 +490,7 @@ def run_optimise(
     search = ThresholdSearch(varied, goal, fixed_params, budget=budget, tol=tol)
     bundle_ref, description = resolve_bundle(bundles, slug, image)
     out_dir = out_dir.resolve()
-    config = EnvironmentConfig(
-        repo_root=str(Path(root).resolve()),
-        run_root=str(out_dir / "runs"),
-        timeout_seconds=timeout_seconds,
-        image=bundle_ref if image else None,  # run the pinned image by ID, not by tag
-    )
+    config = environment_config(root, out_dir, timeout_seconds, bundle_ref, image)
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     base = connector(config, client=client, workers=workers, scheduler=scheduler)
     per_round = batch or workers or 2

@@ -371,6 +371,19 @@ def status_counts(rows: Sequence[SweepRow]) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def environment_config(
+    root: Path, out_dir: Path, timeout_seconds: float | None, bundle_ref: str, image: str | None
+) -> EnvironmentConfig:
+    """How every worker runs a task: run folders under ``out_dir/runs``; with an image,
+    the pinned image by its ID (``bundle_ref``), never by a tag that may move."""
+    return EnvironmentConfig(
+        repo_root=str(Path(root).resolve()),
+        run_root=str(out_dir / "runs"),
+        timeout_seconds=timeout_seconds,
+        image=bundle_ref if image else None,
+    )
+
+
 def connector(
     config: EnvironmentConfig,
     *,
@@ -425,12 +438,7 @@ def run_sweep(
     if on_start is not None:
         on_start(len(tasks))
     out_dir = out_dir.resolve()
-    config = EnvironmentConfig(
-        repo_root=str(Path(root).resolve()),
-        run_root=str(out_dir / "runs"),
-        timeout_seconds=timeout_seconds,
-        image=bundle_ref if image else None,  # run the pinned image by ID, not by tag
-    )
+    config = environment_config(root, out_dir, timeout_seconds, bundle_ref, image)
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     connect = connector(config, client=client, workers=workers, scheduler=scheduler)
     rows = run_tasks(tasks, connect=connect, cache=cache, use_cache=use_cache, on_row=on_row)

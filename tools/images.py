@@ -8,7 +8,12 @@ Every ``backends/<slug>/`` with both an ``interactive_task.yaml`` and a
    --wheel``; the third-party wheels at the versions and hashes of ``uv.lock``
    (``pip download`` on this host, for CPython 3.11 on manylinux x86_64, kept
    in ``build/images/wheelhouse/``); pip itself; and ``requirements.txt``
-   pinning every wheel by sha256. The build installs from it offline.
+   pinning every wheel by sha256. The build installs from it offline. A
+   Containerfile that needs Debian packages declares them
+   (``# purelms-image: debs=libx11-6``): their dependency closure is fetched on
+   this host with ``apt-get download`` into ``build/images/<slug>/debs/`` (cached
+   in ``build/images/debcache/``), and the build installs, with ``dpkg``, those
+   the base lacks. The build itself never needs the network.
 2. **Base.** ``python:3.11-slim`` when it is present or can be pulled, else a
    local Debian 12 + python3 base built once with debootstrap (``_image_base``).
 3. **Build** with docker when its daemon answers, else podman (buildah under the
@@ -80,6 +85,7 @@ PIP_VERSION = "25.3"
 PYTHON_VERSION = "3.11"
 _GLIBC_MAX_MINOR = 36
 _BUDGET = re.compile(r"^#\s*purelms-image:\s*max-size-mb\s*=\s*(\d+(?:\.\d+)?)\s*$", re.M)
+_DEBS = re.compile(r"^#\s*purelms-image:\s*debs\s*=\s*([a-z0-9.+\- ]+?)\s*$", re.M)
 _HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})")
 
 LABEL_TITLE = "org.opencontainers.image.title"
@@ -102,6 +108,7 @@ class ImageSpec:
     ref: str
     containerfile: Path
     max_size_mb: float | None
+    debs: tuple[str, ...] = ()
 
     @property
     def slug(self) -> str:
@@ -166,7 +173,9 @@ def image_specs(root: Path, slugs: Sequence[str] = ()) -> list[ImageSpec]:
         backend = manifest.data["backend"]
         package = str(backend.get("package") or _project_name(manifest.directory / "backend"))
         ref = str(backend.get("image") or f"purelms/{slug}:{manifest.version}")
-        budget = _BUDGET.search(containerfile.read_text(encoding="utf-8"))
+        text = containerfile.read_text(encoding="utf-8")
+        budget = _BUDGET.search(text)
+        debs = _DEBS.search(text)
         specs.append(
             ImageSpec(
                 manifest=manifest,
@@ -174,6 +183,7 @@ def image_specs(root: Path, slugs: Sequence[str] = ()) -> list[ImageSpec]:
                 ref=ref,
                 containerfile=containerfile,
                 max_size_mb=float(budget.group(1)) if budget else None,
+                debs=tuple(debs.group(1).split()) if debs else (),
             )
         )
     return specs
@@ -281,7 +291,46 @@ def prepare_context(spec: ImageSpec) -> tuple[Path, dict[str, str]]:
     shutil.copy2(pip_wheel, wheels / pip_wheel.name)
     requirements = [locked.strip(), *requirement_lines]
     (wheels / "requirements.txt").write_text("\n".join(requirements) + "\n")
+    prepare_debs(spec.debs, context / "debs")
     return context, workspace
+
+
+def deb_closure(packages: Sequence[str]) -> list[str]:
+    """``packages`` and everything they depend on (no recommends), as apt on this host sees it."""
+    command = ["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests"]
+    command += ["--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances", *packages]
+    output = _run(command, what="apt-cache depends")
+    names = {line.strip() for line in output.splitlines() if line and not line[0].isspace()}
+    return sorted(name for name in names if not name.startswith("<"))
+
+
+def prepare_debs(packages: Sequence[str], target: Path) -> None:
+    """Fill ``target`` with the .deb files of ``packages`` and their dependencies.
+
+    The host is Debian 12 like the image's base, so its apt sees the same
+    versions. The Containerfile installs only those the base does not have yet.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    if not packages:
+        return
+    if shutil.which("apt-get") is None:
+        raise ImageError(f"needs apt-get on this host to fetch {' '.join(packages)} for the image")
+    try:
+        closure = deb_closure(packages)
+    except ImageError:
+        _run(["apt-get", "update", "-qq"], what="apt-get update")
+        closure = deb_closure(packages)
+    cache = BUILD_DIR / "debcache"
+    cache.mkdir(parents=True, exist_ok=True)
+    missing = [name for name in closure if not any(cache.glob(f"{name}_*.deb"))]
+    if missing:
+        _log(f"downloading Debian packages {' '.join(missing)}")
+        _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
+    for name in closure:
+        for deb in cache.glob(f"{name}_*.deb"):
+            shutil.copy2(deb, target / deb.name)
 
 
 def locked_hashes(requirements: str) -> dict[str, set[str]]:
@@ -370,7 +419,9 @@ def build_image(
         "SOURCE_URL": source_url(),
         "REVISION": revision(members),
     }
-    command = [engine.executable, "build", "-f", str(spec.containerfile), "-t", spec.ref]
+    # No network for RUN steps: everything the build installs is in the context.
+    command = [engine.executable, "build", "--network=none", "-f", str(spec.containerfile)]
+    command += ["-t", spec.ref]
     if engine.is_podman:
         command += ["--layers", "--pull=missing", *engine.ulimit_args()]
     for key, value in build_args.items():

@@ -186,6 +186,43 @@ def test_energyplus_payload_is_pruned_and_engine_links(
     assert "EnergyPlus, Version 25.2.0" in version
 
 
+def test_debian_packages_come_from_the_context_not_the_network(
+    engine: ContainerEngine, built: dict[str, dict[str, Any]]
+) -> None:
+    """libX11 is installed from host-fetched .debs (builds run with --network=none)."""
+    containerfile = REPO / "backends" / "energyplus_single_zone" / "Containerfile"
+    text = containerfile.read_text()
+    assert "# purelms-image: debs=libx11-6" in text
+    assert not [line for line in text.splitlines() if "apt-get" in line and "#" not in line]
+    proc = subprocess.run(
+        [
+            engine.executable,
+            "run",
+            "--rm",
+            "--network=none",
+            "--read-only",
+            *engine.ulimit_args(),
+            "--entrypoint",
+            "dpkg-query",
+            built["energyplus_single_zone"]["ref"],
+            "-W",
+            "-f",
+            "${Package} ${Status}\\n",
+            "libx11-6",
+            "libxcb1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(proc.stdout.split("\n")[:2]) == [
+        "libx11-6 install ok installed",
+        "libxcb1 install ok installed",
+    ]
+
+
 def test_export_writes_a_loadable_docker_archive(engine: ContainerEngine) -> None:
     proc = images_cli("--no-smoke", "echo")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -327,7 +327,11 @@ def prepare_debs(packages: Sequence[str], target: Path) -> None:
     missing = [name for name in closure if not any(cache.glob(f"{name}_*.deb"))]
     if missing:
         _log(f"downloading Debian packages {' '.join(missing)}")
-        _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
+        try:
+            _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
+        except ImageError:  # stale or empty package lists on a fresh machine
+            _run(["apt-get", "update", "-qq"], what="apt-get update")
+            _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
     for name in closure:
         for deb in cache.glob(f"{name}_*.deb"):
             shutil.copy2(deb, target / deb.name)

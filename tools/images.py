@@ -304,6 +304,16 @@ def deb_closure(packages: Sequence[str]) -> list[str]:
     return sorted(name for name in names if not name.startswith("<"))
 
 
+def _download_debs(packages: Sequence[str], cache: Path) -> list[str]:
+    """Download the closure of ``packages`` into ``cache`` (what is not there yet); return it."""
+    closure = deb_closure(packages)
+    missing = [name for name in closure if not any(cache.glob(f"{name}_*.deb"))]
+    if missing:
+        _log(f"downloading Debian packages {' '.join(missing)}")
+        _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
+    return closure
+
+
 def prepare_debs(packages: Sequence[str], target: Path) -> None:
     """Fill ``target`` with the .deb files of ``packages`` and their dependencies.
 
@@ -317,21 +327,13 @@ def prepare_debs(packages: Sequence[str], target: Path) -> None:
         return
     if shutil.which("apt-get") is None:
         raise ImageError(f"needs apt-get on this host to fetch {' '.join(packages)} for the image")
-    try:
-        closure = deb_closure(packages)
-    except ImageError:
-        _run(["apt-get", "update", "-qq"], what="apt-get update")
-        closure = deb_closure(packages)
     cache = BUILD_DIR / "debcache"
     cache.mkdir(parents=True, exist_ok=True)
-    missing = [name for name in closure if not any(cache.glob(f"{name}_*.deb"))]
-    if missing:
-        _log(f"downloading Debian packages {' '.join(missing)}")
-        try:
-            _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
-        except ImageError:  # stale or empty package lists on a fresh machine
-            _run(["apt-get", "update", "-qq"], what="apt-get update")
-            _run(["apt-get", "download", *missing], cwd=cache, what="apt-get download")
+    try:
+        closure = _download_debs(packages, cache)
+    except ImageError:  # stale or empty package lists (a fresh machine): refresh once
+        _run(["apt-get", "update", "-qq"], what="apt-get update")
+        closure = _download_debs(packages, cache)
     for name in closure:
         for deb in cache.glob(f"{name}_*.deb"):
             shutil.copy2(deb, target / deb.name)

@@ -99,7 +99,7 @@ def bench_overhead(tmp: Path) -> None:
         simulate(params, _context(tmp / f"backend{index}"))
 
     def harness(index: int) -> None:
-        command = [sys.executable, "-m", "purelms_runtime.cli", "run", "energyplus_single_zone"]
+        command = [sys.executable, "-m", "purelms_harness.cli", "run", "energyplus_single_zone"]
         command += ["--quiet", "--out", str(tmp / f"harness{index}")]
         subprocess.run(command, check=True, capture_output=True, cwd=REPO)
 

@@ -31,7 +31,7 @@ def _best_of(command: list[str], repeats: int, fresh_dir: bool = False) -> float
 def main() -> None:
     baseline = _best_of([sys.executable, "-c", "import pydantic"], REPEATS)
     harness = _best_of(
-        [sys.executable, "-m", "purelms_runtime.cli", "run", "echo", "--quiet"],
+        [sys.executable, "-m", "purelms_harness.cli", "run", "echo", "--quiet"],
         REPEATS,
         fresh_dir=True,
     )

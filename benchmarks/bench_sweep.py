@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from purelms_runtime._bundles import WorkspaceBundles
-from purelms_runtime._execution import EnvironmentConfig, HarnessExecutionEnvironment
-from purelms_runtime._manifest import find_repo_root
-from purelms_runtime._sweep import connector, dask_client, make_tasks, run_sweep, run_tasks
+from purelms_harness import find_repo_root
+from purelms_sweep._bundles import WorkspaceBundles
+from purelms_sweep._execution import EnvironmentConfig, HarnessExecutionEnvironment
+from purelms_sweep._service import connector, dask_client, make_tasks, run_sweep, run_tasks
 
 POINTS = 12
 WORKERS = 2

@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from purelms_runtime._container import ContainerEngine
+from purelms_harness import ContainerEngine
 
 __all__ = ["LOCAL_BASE", "RECIPE_LABEL", "ensure_local_base", "recipe_digest"]
 

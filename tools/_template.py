@@ -61,9 +61,11 @@ PROJECT_RESERVED: Final = frozenset(
     {
         "backend",  # every backend's folders: backends/<slug>/backend, /frontend
         "frontend",
+        "harness",  # purelms-harness, the workspace package
         "purelms",  # purelms-purelms, purelms_purelms
         "runtime",  # purelms-runtime, the workspace package
         "shared",  # purelms-shared, the wire contract
+        "sweep",  # purelms-sweep, the workspace package
         "template",  # the template itself
         "templates",
         "test",  # test_test_backend.py, a test module named like pytest's own folders

@@ -22,7 +22,7 @@ Every ``backends/<slug>/`` with both an ``interactive_task.yaml`` and a
 4. **Export** a docker-archive tarball to ``dist/images/<slug>-<version>.tar``
    and print the image's uncompressed size, checked against the budget the
    Containerfile declares (``# purelms-image: max-size-mb=N``).
-5. **Smoke run** exactly as the harness starts a container (``purelms_runtime._container``):
+5. **Smoke run** exactly as the harness starts a container (``purelms_harness``):
    ``--network=none``, read-only root, the default input envelope (default
    parameters, callbacks ``file:///dev/null``) mounted read-only; the output
    envelope must validate and say ``success``.
@@ -53,15 +53,16 @@ from typing import Any
 from _image_base import ensure_local_base
 from pydantic import ValidationError
 
-from purelms_runtime._container import (
+from purelms_harness import (
+    BackendManifest,
     ContainerEngine,
     ContainerError,
     container_run_args,
     detect_engine,
+    discover,
     open_output_dir,
 )
-from purelms_runtime._http import NO_CALLBACKS_URL
-from purelms_runtime._manifest import BackendManifest, discover
+from purelms_runtime.protocol import NO_CALLBACKS_URL
 from purelms_shared import (
     INPUT_SCHEMA_V1,
     ExecutionContext,

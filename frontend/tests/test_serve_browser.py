@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from purelms_runtime._manifest import find_repo_root
+from purelms_harness import find_repo_root
 
 REPO = find_repo_root(Path(__file__))
 FRONTEND = REPO / "backends" / "energyplus_single_zone" / "frontend"
@@ -48,7 +48,7 @@ def test_energyplus_bundle_in_headless_chromium() -> None:
         [
             sys.executable,
             "-m",
-            "purelms_runtime.cli",
+            "purelms_harness.cli",
             "serve",
             "energyplus_single_zone",
             "--port",

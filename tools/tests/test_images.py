@@ -19,9 +19,14 @@ from typing import Any
 
 import pytest
 
-from purelms_runtime._container import ContainerEngine, ContainerError, detect_engine
-from purelms_runtime._evidence import verify_evidence
-from purelms_runtime._manifest import discover, find_repo_root
+from purelms_harness import (
+    ContainerEngine,
+    ContainerError,
+    detect_engine,
+    discover,
+    find_repo_root,
+    verify_evidence,
+)
 from purelms_shared import OutputStatus, parse_evidence_manifest
 
 REPO = find_repo_root(Path(__file__))
@@ -139,6 +144,47 @@ def test_smoke_runs_succeed_within_the_size_budgets(built: dict[str, dict[str, A
     assert built["energyplus_single_zone"]["max_size_mb"] <= 300
 
 
+def test_images_install_only_the_runtime_the_contract_and_the_backend(
+    engine: ContainerEngine, built: dict[str, dict[str, Any]]
+) -> None:
+    """No developer-side package (harness, sweep, rich, pyyaml, dask) is in an image."""
+    script = (
+        "import importlib.metadata as m, json\n"
+        "print(json.dumps(sorted(d.metadata['Name'].lower() for d in m.distributions())))\n"
+    )
+    manifests = discover(REPO)
+    for slug, result in built.items():
+        proc = subprocess.run(
+            [
+                engine.executable,
+                "run",
+                "--rm",
+                "--network=none",
+                "--read-only",
+                *engine.ulimit_args(),
+                "--entrypoint",
+                "/opt/purelms/bin/python",
+                result["ref"],
+                "-c",
+                script,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        installed = set(json.loads(proc.stdout))
+        backend = tomllib.loads(
+            (manifests[slug].directory / "backend" / "pyproject.toml").read_text(encoding="utf-8")
+        )["project"]["name"]
+        purelms = {name for name in installed if name.startswith("purelms")}
+        assert purelms == {"purelms-runtime", "purelms-shared", backend}, slug
+        developer = {"purelms-harness", "purelms-sweep", "rich", "pyyaml", "dask", "pyarrow"}
+        assert not installed & developer, (slug, sorted(installed & developer))
+        assert "pydantic" in installed
+
+
 def test_energyplus_payload_is_pruned_and_engine_links(
     engine: ContainerEngine, built: dict[str, dict[str, Any]]
 ) -> None:
@@ -246,7 +292,7 @@ def test_purelms_run_image_records_the_digest(
         [
             sys.executable,
             "-m",
-            "purelms_runtime.cli",
+            "purelms_harness.cli",
             "run",
             "echo",
             "--image",
@@ -281,7 +327,7 @@ def test_purelms_run_with_a_missing_image_is_a_usage_error(tmp_path: Path) -> No
         [
             sys.executable,
             "-m",
-            "purelms_runtime.cli",
+            "purelms_harness.cli",
             "run",
             "echo",
             "--image",

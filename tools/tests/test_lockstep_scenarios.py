@@ -91,7 +91,11 @@ def run_tool(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def consumer_pyprojects(root: Path) -> set[str]:
     """Every pyproject that must carry a floor, found by glob (not by the tool under test)."""
     paths = [*root.glob("backends/*/backend/pyproject.toml")]
-    paths.append(root / "packages/purelms-runtime/pyproject.toml")
+    paths += [
+        path
+        for path in root.glob("packages/*/pyproject.toml")
+        if path.parent.name != "purelms-shared" and "purelms-shared>=" in path.read_text()
+    ]
     paths += [
         path
         for pattern in ("pyproject.toml", "pyproject.toml.jinja")

@@ -26,7 +26,7 @@ if str(TOOLS) not in sys.path:
 
 from _template_testing import REPO, scaffolded_copy, uv_run  # noqa: E402
 
-from purelms_runtime._container import ContainerEngine, detect_engine  # noqa: E402
+from purelms_harness import ContainerEngine, detect_engine  # noqa: E402
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 

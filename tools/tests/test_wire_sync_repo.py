@@ -98,7 +98,7 @@ def test_no_typescript_outside_the_consumers_fails_to_compile() -> None:
 @pytest.mark.parametrize("consumer", BACKEND_CONSUMERS, ids=_ids)
 def test_manifest_matches_the_pydantic_models(consumer: wire_sync.TsConsumer) -> None:
     """Check 4's other half: the manifest the TS types are compared with equals the models."""
-    from purelms_runtime._manifest import BackendManifest, manifest_drift
+    from purelms_harness import BackendManifest, manifest_drift
 
     manifest = BackendManifest.load(
         REPO / "backends" / str(consumer.slug) / "interactive_task.yaml"

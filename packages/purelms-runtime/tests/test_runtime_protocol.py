@@ -17,9 +17,7 @@ from typing import Any
 
 import pytest
 
-from purelms_runtime._callback_server import CallbackServer
-from purelms_runtime._harness import RunRequest, run_local
-from purelms_runtime._manifest import BackendManifest
+from purelms_harness import BackendManifest, CallbackServer, RunRequest, run_local
 from purelms_shared import (
     BackendCallbackEvent,
     InputFileRole,

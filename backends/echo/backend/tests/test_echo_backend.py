@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from purelms_echo import EchoParameters, backend, echo
-from purelms_runtime import BackendManifest, RunContext, SimulationFailed, manifest_drift
+from purelms_harness import BackendManifest, manifest_drift
+from purelms_runtime import RunContext, SimulationFailed
 
 MANIFEST = Path(__file__).parents[2] / "interactive_task.yaml"
 

@@ -22,14 +22,15 @@ import pytest
 
 from purelms_energyplus_single_zone import BUNDLED_CLIMATES, backend
 from purelms_energyplus_single_zone._climates import bundled_climate
-from purelms_runtime import BackendManifest, manifest_drift
-from purelms_runtime.testing import (
+from purelms_harness import (
+    BackendManifest,
     CallbackServer,
     LocalRunResult,
     ReceivedCallback,
     RunRequest,
     discover,
     find_repo_root,
+    manifest_drift,
     run_local,
     verify_evidence,
 )
@@ -124,7 +125,7 @@ def test_manifest_matches_the_models(manifest: BackendManifest) -> None:
 def test_purelms_run_with_no_parameters_prints_a_results_table(tmp_path: Path) -> None:
     out = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "purelms_runtime.cli", "run", SLUG, "--out", str(out), "-q"],
+        [sys.executable, "-m", "purelms_harness.cli", "run", SLUG, "--out", str(out), "-q"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from ._context import RunContext
 from ._fields import Outputs, Parameters
+from ._supervisor import run_backend
 
 __all__ = ["Backend"]
 
@@ -75,6 +76,4 @@ class Backend(Generic[P, R]):
 
     def main(self) -> None:
         """Entrypoint: run once under the runtime protocol and exit with its code."""
-        from ._supervisor import run_backend
-
         sys.exit(run_backend(self))

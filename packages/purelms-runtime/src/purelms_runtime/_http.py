@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-__all__ = ["NO_CALLBACKS_URL", "CallbackError", "CallbackPoster"]
+from .protocol import CALLBACK_BACKOFF_ENV, CALLBACK_TOKEN_ENV, NO_CALLBACKS_URL
 
-NO_CALLBACKS_URL = "file:///dev/null"
-TOKEN_ENV = "PURELMS_CALLBACK_TOKEN"
-BACKOFF_ENV = "PURELMS_CALLBACK_BACKOFF_SECONDS"
+__all__ = ["CallbackError", "CallbackPoster"]
+
 _RETRYABLE_CLIENT_ERRORS = {408, 429}
 
 
@@ -43,8 +42,8 @@ class CallbackPoster:
 
     @classmethod
     def from_environment(cls) -> CallbackPoster:
-        backoff = float(os.environ.get(BACKOFF_ENV, "0.5"))
-        return cls(token=os.environ.get(TOKEN_ENV) or None, backoff_seconds=backoff)
+        backoff = float(os.environ.get(CALLBACK_BACKOFF_ENV, "0.5"))
+        return cls(token=os.environ.get(CALLBACK_TOKEN_ENV) or None, backoff_seconds=backoff)
 
     @staticmethod
     def is_disabled(url: str) -> bool:

@@ -31,11 +31,12 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
 from pydantic import BaseModel, ValidationError
@@ -57,38 +58,46 @@ from purelms_shared import (
     parse_input_envelope,
 )
 
-from ._backend import Backend
 from ._context import RunContext, StagedFile
 from ._errors import ContractViolation, InputRejected, SimulationFailed
 from ._files import UnsafePath, file_digest, safe_child, write_exclusive
 from ._http import CallbackError, CallbackPoster
 from ._process import kill_tree
+from .protocol import (
+    DEFAULT_INPUT_DIR,
+    DEFAULT_OUTPUT_DIR,
+    EXIT_CALLBACK_UNDELIVERED,
+    EXIT_OK,
+    EXIT_OUTPUT_EXISTS,
+    INPUT_DIR_ENV,
+    INPUT_ENVELOPE_NAME,
+    KEEP_WORK_DIR_ENV,
+    OUTPUT_DIR_ENV,
+    OUTPUT_ENVELOPE_NAME,
+    OUTPUT_URI_ENV,
+    WORK_DIR_ENV,
+)
 
-__all__ = [
-    "EXIT_CALLBACK_UNDELIVERED",
-    "EXIT_INVALID_INPUT",
-    "EXIT_OK",
-    "INPUT_DIR_ENV",
-    "OUTPUT_DIR_ENV",
-    "run_backend",
-]
-
-INPUT_DIR_ENV = "PURELMS_INPUT_DIR"
-OUTPUT_DIR_ENV = "PURELMS_OUTPUT_DIR"
-WORK_DIR_ENV = "PURELMS_WORK_DIR"
-OUTPUT_URI_ENV = "PURELMS_OUTPUT_URI"
-KEEP_WORK_DIR_ENV = "PURELMS_KEEP_WORK_DIR"
-DEFAULT_INPUT_DIR = "/purelms/input"
-DEFAULT_OUTPUT_DIR = "/purelms/output"
-INPUT_ENVELOPE_NAME = "input.json"
-OUTPUT_ENVELOPE_NAME = "output.json"
-
-EXIT_OK = 0
-EXIT_INVALID_INPUT = 2
-EXIT_CALLBACK_UNDELIVERED = 3
-EXIT_OUTPUT_EXISTS = 4
+__all__ = ["RunnableBackend", "run_backend"]
 
 _POLL_SECONDS = 0.2
+
+
+class RunnableBackend(Protocol):
+    """What the supervisor needs of a backend (``purelms_runtime.Backend`` is one).
+
+    A protocol rather than the class, so that the supervisor does not import the
+    authoring API that imports it in turn to run itself.
+    """
+
+    slug: str
+
+    @property
+    def function(self) -> Callable[[Any, RunContext], BaseModel]: ...
+
+    def validate_parameters(self, raw: Mapping[str, Any]) -> BaseModel: ...
+
+    def dump_outputs(self, result: BaseModel) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -205,7 +214,7 @@ class _StagingError(Exception):
 
 
 def _worker(
-    backend: Backend[Any, Any], params: BaseModel, context: RunContext, events: Connection
+    backend: RunnableBackend, params: BaseModel, context: RunContext, events: Connection
 ) -> None:
     """Body of the forked child: run the author's function, report one final event."""
     os.setsid()
@@ -227,7 +236,7 @@ def _worker(
 
 
 class _Supervisor:
-    def __init__(self, backend: Backend[Any, Any]) -> None:
+    def __init__(self, backend: RunnableBackend) -> None:
         self.backend = backend
         self.input_dir = Path(os.environ.get(INPUT_DIR_ENV, DEFAULT_INPUT_DIR))
         self.output_dir = Path(os.environ.get(OUTPUT_DIR_ENV, DEFAULT_OUTPUT_DIR))
@@ -473,7 +482,7 @@ class _Supervisor:
             )
 
 
-def run_backend(backend: Backend[Any, Any]) -> int:
+def run_backend(backend: RunnableBackend) -> int:
     """Run ``backend`` once under the runtime protocol; return the process exit code."""
     try:
         return _Supervisor(backend).run()

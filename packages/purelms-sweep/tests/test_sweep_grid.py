@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from purelms_echo import backend as echo
-from purelms_runtime._manifest import find_repo_root
-from purelms_runtime._sweep_grid import GridError, build_grid, parse_axes
-from purelms_runtime.cli import main
+from purelms_harness import find_repo_root
+from purelms_harness.cli import main
+from purelms_sweep._grid import GridError, build_grid, parse_axes
 
 REPO = find_repo_root(Path(__file__))
 

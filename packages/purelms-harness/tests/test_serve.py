@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from purelms_runtime._manifest import BackendManifest
-from purelms_runtime._serve import BundleError, PreviewServer, ensure_bundle
+from purelms_harness import BackendManifest
+from purelms_harness._serve import BundleError, PreviewServer, ensure_bundle
 
 TERMINAL = {"success", "failed_simulation", "failed_runtime", "cancelled", "timed_out"}
 

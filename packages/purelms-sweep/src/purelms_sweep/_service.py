@@ -22,7 +22,7 @@ many, ``gather`` waits and returns one ``SimReturn`` per handle, in order.
   single-threaded worker *processes* (backends are processes anyway; one at a
   time per worker keeps N = cores meaningful); ``dask_client(scheduler=ADDRESS)``
   connects to a running scheduler instead: the same code on a real cluster.
-  Workers must be able to import ``purelms_runtime`` and the backends, and
+  Workers must be able to import ``purelms_sweep`` and the backends, and
   see the repository and run folder at the same paths as the client.
 
 ``run_tasks`` is the sweep loop: for each task it first asks the
@@ -54,8 +54,8 @@ from modelops_contracts import SimReturn, SimTask, TableArtifact
 from ._bundles import WorkspaceBundles, bundle_ref_of, describe_image, entrypoint_for
 from ._cas import CacheKey, FileCAS, ResultCache
 from ._execution import EnvironmentConfig, failure_return, run_task
-from ._sweep_grid import build_grid, parse_axes
-from ._sweep_table import (
+from ._grid import build_grid, parse_axes
+from ._table import (
     RESULT_TABLE,
     read_ipc,
     stack,

@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from ._backend import Backend
+from purelms_runtime import Backend
 
 __all__ = [
     "MANIFEST_NAME",

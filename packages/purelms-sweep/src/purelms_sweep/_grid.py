@@ -37,10 +37,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from purelms_harness import model_parameters
+from purelms_runtime import Backend
 from purelms_shared import error_lines
-
-from ._backend import Backend
-from ._manifest import model_parameters
 
 __all__ = ["MAX_GRID_POINTS", "Axis", "GridError", "build_grid", "parse_axes", "unknown_name"]
 

@@ -28,7 +28,7 @@ from typing import Any
 from purelms_shared import ProgressCallback
 
 from ._callback_server import CallbackServer, ReceivedCallback
-from ._harness import RunRequest, default_run_dir, run_local
+from ._local_run import RunRequest, default_run_dir, run_local
 from ._manifest import BackendManifest
 
 __all__ = ["BundleError", "PreviewServer", "bundle_path", "ensure_bundle"]

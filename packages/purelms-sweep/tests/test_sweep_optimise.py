@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from modelops_contracts import AdaptiveAlgorithm, TrialResult, TrialStatus
-from purelms_runtime._optimise import Target, ThresholdSearch, Vary, trial_result
-from purelms_runtime._sweep_grid import GridError
+from purelms_sweep._grid import GridError
+from purelms_sweep._optimise import Target, ThresholdSearch, Vary, trial_result
 
 
 def drive(

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from purelms_runtime._container import ContainerError, detect_engine
-from purelms_runtime._manifest import find_repo_root
-from purelms_runtime._sweep import run_sweep
-from purelms_runtime.cli import main
+from purelms_harness import ContainerError, detect_engine, find_repo_root
+from purelms_harness.cli import main
+from purelms_sweep._service import run_sweep
 
 REPO = find_repo_root(Path(__file__))
 ECHO_IMAGE = "purelms/echo:0.1.0"

@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ._manifest import BackendManifest, ManifestError, discover
+from purelms_harness import BackendManifest, ManifestError, discover
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -224,7 +224,7 @@ def describe_image(image: str, manifest: BackendManifest) -> dict[str, Any]:
     Raises ``_container.ContainerError`` (no engine, no such image) or
     ``ManifestError`` (the image is another backend's).
     """
-    from ._container import detect_engine
+    from purelms_harness import detect_engine
 
     engine = detect_engine()
     labels = engine.image_labels(image)

@@ -54,13 +54,14 @@ from distributed import Client
 from pydantic import ValidationError
 
 from modelops_contracts import TrialResult, TrialStatus, UniqueParameterSet
+from purelms_harness import model_outputs, model_parameters
+from purelms_runtime import Backend
 from purelms_shared import error_lines
 
-from ._backend import Backend
 from ._bundles import WorkspaceBundles
 from ._cas import FileCAS, ResultCache
-from ._manifest import model_outputs, model_parameters
-from ._sweep import (
+from ._grid import GridError, build_grid, parse_axes, unknown_name
+from ._service import (
     DaskSimulationService,
     SweepRow,
     connector,
@@ -71,7 +72,6 @@ from ._sweep import (
     sweep_table,
     write_sweep,
 )
-from ._sweep_grid import GridError, build_grid, parse_axes, unknown_name
 
 __all__ = [
     "OptimiseOutcome",

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from purelms_runtime._callback_server import CallbackServer
-from purelms_runtime._evidence import verify_evidence
-from purelms_runtime._harness import RunRequest, run_local
-from purelms_runtime._manifest import BackendManifest, find_repo_root
+from purelms_harness import (
+    BackendManifest,
+    CallbackServer,
+    RunRequest,
+    find_repo_root,
+    run_local,
+    verify_evidence,
+)
 from purelms_shared import (
     BackendCallbackEvent,
     InputFileRole,
@@ -28,7 +32,7 @@ REPO = find_repo_root(Path(__file__))
 
 def purelms(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "purelms_runtime.cli", *args],
+        [sys.executable, "-m", "purelms_harness.cli", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

@@ -39,13 +39,19 @@ from pathlib import Path
 from typing import Any
 
 from modelops_contracts import SimReturn, SimTask, TableArtifact
+from purelms_harness import (
+    BackendLauncher,
+    BackendManifest,
+    CallbackServer,
+    LocalRunResult,
+    ManifestError,
+    RunRequest,
+    run_local,
+)
 from purelms_shared import MessageLevel, OutputStatus
 
 from ._bundles import BundleNotFound, WorkspaceBundles, entrypoint_for
-from ._callback_server import CallbackServer
-from ._harness import BackendLauncher, LocalRunResult, RunRequest, run_local
-from ._manifest import BackendManifest, ManifestError
-from ._sweep_table import RESULT_TABLE, result_table, table_to_ipc_stream
+from ._table import RESULT_TABLE, result_table, table_to_ipc_stream
 
 __all__ = [
     "STATUS_ERROR",
@@ -197,7 +203,7 @@ class HarnessExecutionEnvironment:
 
     def _launcher(self, image: str) -> BackendLauncher:
         """A fresh launcher per run: each names its own container."""
-        from ._container import ContainerLauncher, detect_engine
+        from purelms_harness import ContainerLauncher, detect_engine
 
         with self._lock:
             if self._engine is None:

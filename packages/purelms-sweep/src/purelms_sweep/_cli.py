@@ -1,9 +1,9 @@
 """``purelms sweep`` and ``purelms optimise``: the CLI side of the modelops ports.
 
-Kept apart from ``cli.py`` so that the other commands never import Dask or
-pyarrow (they are the optional ``sweep`` extra and slow to import): this
-module only registers the subcommands; the heavy modules are imported when
-one of them runs.
+Registered with the harness's ``purelms`` command through the ``purelms.cli``
+entry-point group, so it is imported on every ``purelms`` start: this module
+only registers the subcommands; Dask and pyarrow (slow to import) are imported
+when one of them runs.
 
 Exit codes follow ``purelms run``: 0 every point succeeded (``optimise``:
 the best point meets the target), 1 some point ended in another status (the
@@ -15,7 +15,6 @@ anything runs.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import secrets
 from datetime import UTC, datetime
@@ -33,11 +32,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ._manifest import ManifestError, find_repo_root
+from purelms_harness import ManifestError, find_repo_root
 
 if TYPE_CHECKING:
     from ._optimise import Trial
-    from ._sweep import SweepRow
+    from ._service import SweepRow
 
 __all__ = ["add_parsers"]
 
@@ -69,11 +68,6 @@ def _cas_dir(args: argparse.Namespace, root: Path) -> Path:
 
 
 def _check_cluster_args(args: argparse.Namespace) -> None:
-    if any(importlib.util.find_spec(name) is None for name in ("distributed", "pyarrow")):
-        raise _Refused(
-            f"purelms {args.command} needs the 'sweep' extra: "
-            "pip install 'purelms-runtime[sweep]' (dask[distributed], pyarrow)"
-        )
     if args.workers is not None and args.workers < 1:
         raise _Refused(f"--workers {args.workers}: must be at least 1")
     if args.workers is not None and args.scheduler:
@@ -81,12 +75,13 @@ def _check_cluster_args(args: argparse.Namespace) -> None:
 
 
 def _run_guarded(args: argparse.Namespace, command: Any) -> int:
-    from ._sweep_grid import GridError
+    from ._grid import GridError
 
     try:
         _check_cluster_args(args)
-        from ._container import ContainerError
-        from ._sweep import SchedulerUnreachable
+        from purelms_harness import ContainerError
+
+        from ._service import SchedulerUnreachable
 
         try:
             code: int = command(args)
@@ -115,7 +110,7 @@ def _progress(label: str) -> Progress:
 def _scalar_outputs(table: Any, skip: set[str]) -> list[str]:
     import pyarrow as pa  # type: ignore[import-untyped]
 
-    from ._sweep_table import LEADING_COLUMNS, TRAILING_COLUMNS
+    from ._table import LEADING_COLUMNS, TRAILING_COLUMNS
 
     fixed = {*LEADING_COLUMNS, *TRAILING_COLUMNS, "cached", "result_sha256", "round"}
     names = []
@@ -152,7 +147,7 @@ def _print_rows(title: str, table: Any, params: list[str]) -> None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from ._sweep import run_sweep
+    from ._service import run_sweep
 
     root = _root(args)
     out_dir = _out_dir(args, root, "sweep")

@@ -21,17 +21,17 @@ from modelops_contracts import (
     SimTask,
     SimulationService,
 )
-from purelms_runtime._bundles import (
+from purelms_harness import find_repo_root
+from purelms_sweep._bundles import (
     BundleNotFound,
     WorkspaceBundles,
     bundle_ref_of,
     entrypoint_for,
 )
-from purelms_runtime._cas import CacheKey, CorruptObject, FileCAS, ResultCache
-from purelms_runtime._execution import EnvironmentConfig, HarnessExecutionEnvironment
-from purelms_runtime._manifest import find_repo_root
-from purelms_runtime._sweep import DaskSimulationService
-from purelms_runtime._sweep_table import RESULT_TABLE, read_ipc
+from purelms_sweep._cas import CacheKey, CorruptObject, FileCAS, ResultCache
+from purelms_sweep._execution import EnvironmentConfig, HarnessExecutionEnvironment
+from purelms_sweep._service import DaskSimulationService
+from purelms_sweep._table import RESULT_TABLE, read_ipc
 
 REPO = find_repo_root(Path(__file__))
 
@@ -107,7 +107,7 @@ def test_workspace_bundles_is_the_port_and_digests_are_stable(tmp_path: Path) ->
     assert ref.startswith("sha256:")
     assert len(ref) == 71
     assert WorkspaceBundles(REPO).bundle_ref("echo") == ref
-    code = "import purelms_runtime._bundles as b; print(b.WorkspaceBundles('.').bundle_ref('echo'))"
+    code = "import purelms_sweep._bundles as b; print(b.WorkspaceBundles('.').bundle_ref('echo'))"
     other_process = subprocess.run(
         [sys.executable, "-c", code],
         cwd=REPO,
@@ -240,7 +240,7 @@ def test_dask_service_satisfies_the_port_by_name() -> None:
 
 def test_sweep_names_are_exported_but_imported_lazily() -> None:
     code = (
-        "import sys, purelms_runtime as p\n"
+        "import sys, purelms_sweep as p\n"
         "assert 'distributed' not in sys.modules and 'pyarrow' not in sys.modules\n"
         "for name in p.__all__: getattr(p, name)\n"
         "assert 'distributed' in sys.modules\n"

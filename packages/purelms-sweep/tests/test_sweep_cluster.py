@@ -10,10 +10,10 @@ import pyarrow.ipc as pa_ipc  # type: ignore[import-untyped]
 import pytest
 from distributed import Client
 
-from purelms_runtime._manifest import find_repo_root
-from purelms_runtime._optimise import OptimiseOutcome, run_optimise
-from purelms_runtime._sweep import dask_client, run_sweep
-from purelms_runtime.cli import main
+from purelms_harness import find_repo_root
+from purelms_harness.cli import main
+from purelms_sweep._optimise import OptimiseOutcome, run_optimise
+from purelms_sweep._service import dask_client, run_sweep
 
 REPO = find_repo_root(Path(__file__))
 

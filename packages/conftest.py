@@ -1,4 +1,6 @@
-"""Fixtures for runtime tests: real backends in real processes, real loopback HTTP."""
+"""Fixtures shared by the runtime, harness and sweep tests: real backends in real processes,
+real loopback HTTP. Here (above the three packages) so that each package's tests find them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from purelms_runtime._callback_server import CallbackServer
-from purelms_runtime._manifest import BackendManifest, discover, find_repo_root
+from purelms_harness import BackendManifest, CallbackServer, discover, find_repo_root
 
 REPO = find_repo_root(Path(__file__))
 

@@ -13,6 +13,7 @@ import json
 import secrets
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from purelms_shared import (
 from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
 from ._evidence import verify_evidence
-from ._harness import LocalRunResult, RunRequest, default_run_dir, run_local
+from ._local_run import LocalRunResult, RunRequest, default_run_dir, run_local
 from ._manifest import (
     BackendManifest,
     ManifestError,
@@ -45,7 +46,6 @@ from ._manifest import (
     manifest_drift,
     write_manifest_lists,
 )
-from ._sweep_cli import add_parsers as _add_sweep_parsers
 
 __all__ = ["main"]
 
@@ -367,8 +367,18 @@ def _parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
     p_serve.set_defaults(func=cmd_serve)
 
-    _add_sweep_parsers(sub)  # sweep, optimise (need the 'sweep' extra)
+    _add_plugin_parsers(sub)
     return parser
+
+
+#: Entry-point group through which other packages add subcommands (purelms-sweep adds
+#: ``sweep`` and ``optimise``). Each entry point names ``add_parsers(subparsers)``.
+PLUGIN_GROUP = "purelms.cli"
+
+
+def _add_plugin_parsers(sub: Any) -> None:
+    for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
+        entry.load()(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

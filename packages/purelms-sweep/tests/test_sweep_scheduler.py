@@ -24,9 +24,9 @@ import dask
 import pytest
 from distributed import Client
 
-from purelms_runtime._manifest import find_repo_root
-from purelms_runtime._sweep import run_sweep
-from purelms_runtime.cli import main
+from purelms_harness import find_repo_root
+from purelms_harness.cli import main
+from purelms_sweep._service import run_sweep
 
 REPO = find_repo_root(Path(__file__))
 BIN = Path(sys.executable).parent
@@ -114,7 +114,7 @@ def test_cli_sweep_through_a_separate_scheduler_and_workers(tmp_path: Path) -> N
             [
                 sys.executable,
                 "-m",
-                "purelms_runtime.cli",
+                "purelms_harness.cli",
                 "sweep",
                 "echo",
                 "-p",

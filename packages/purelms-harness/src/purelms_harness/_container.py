@@ -27,9 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._http import TOKEN_ENV
-from ._manifest import BackendManifest
-from ._supervisor import (
+from purelms_runtime.protocol import (
+    CALLBACK_TOKEN_ENV,
     DEFAULT_INPUT_DIR,
     DEFAULT_OUTPUT_DIR,
     INPUT_DIR_ENV,
@@ -37,6 +36,8 @@ from ._supervisor import (
     OUTPUT_URI_ENV,
     WORK_DIR_ENV,
 )
+
+from ._manifest import BackendManifest
 
 __all__ = [
     "ENGINE_ENV",
@@ -46,6 +47,7 @@ __all__ = [
     "ContainerLauncher",
     "container_run_args",
     "detect_engine",
+    "open_output_dir",
 ]
 
 ENGINE_ENV = "PURELMS_CONTAINER_ENGINE"
@@ -56,7 +58,7 @@ _NOFILE_CAP = 65536
 _NPROC_CAP = 16384
 #: Protocol variables the container gets otherwise (mounts, by name) or that name host paths.
 _NOT_PASSED = frozenset(
-    {INPUT_DIR_ENV, OUTPUT_DIR_ENV, TOKEN_ENV, WORK_DIR_ENV, ENGINE_ENV, RUNTIME_ENV}
+    {INPUT_DIR_ENV, OUTPUT_DIR_ENV, CALLBACK_TOKEN_ENV, WORK_DIR_ENV, ENGINE_ENV, RUNTIME_ENV}
     | {"PURELMS_REPO_ROOT"}
 )
 
@@ -254,7 +256,7 @@ class ContainerLauncher:
             input_dir=input_dir,
             output_dir=output_dir,
             network="host",
-            env_names=[TOKEN_ENV] if env.get(TOKEN_ENV) else [],
+            env_names=[CALLBACK_TOKEN_ENV] if env.get(CALLBACK_TOKEN_ENV) else [],
             env=passed,
             name=self.name,
         )

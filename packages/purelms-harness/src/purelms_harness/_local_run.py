@@ -26,6 +26,12 @@ from typing import Protocol
 
 from pydantic import JsonValue, ValidationError
 
+from purelms_runtime.protocol import (
+    CALLBACK_BACKOFF_ENV,
+    CALLBACK_TOKEN_ENV,
+    INPUT_DIR_ENV,
+    OUTPUT_DIR_ENV,
+)
 from purelms_shared import (
     INPUT_SCHEMA_V1,
     BackendCallbackEvent,
@@ -41,11 +47,8 @@ from purelms_shared import (
 )
 
 from ._callback_server import CallbackServer, ReceivedCallback
-from ._evidence import EVIDENCE_NAME, build_evidence
-from ._files import file_digest
-from ._http import BACKOFF_ENV, TOKEN_ENV
+from ._evidence import EVIDENCE_NAME, build_evidence, file_digest
 from ._manifest import BackendManifest
-from ._supervisor import INPUT_DIR_ENV, OUTPUT_DIR_ENV
 
 __all__ = ["BackendLauncher", "LocalRunResult", "RunRequest", "default_run_dir", "run_local"]
 
@@ -175,8 +178,10 @@ def run_local(
         **os.environ,
         INPUT_DIR_ENV: str(input_dir),
         OUTPUT_DIR_ENV: str(output_dir),
-        TOKEN_ENV: request.backend_token if request.backend_token is not None else server.token,
-        BACKOFF_ENV: os.environ.get(BACKOFF_ENV, "0.5"),
+        CALLBACK_TOKEN_ENV: request.backend_token
+        if request.backend_token is not None
+        else server.token,
+        CALLBACK_BACKOFF_ENV: os.environ.get(CALLBACK_BACKOFF_ENV, "0.5"),
         **request.env,
     }
     dispatched_at = datetime.now(UTC)

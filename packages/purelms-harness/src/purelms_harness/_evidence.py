@@ -8,6 +8,7 @@ size and names the first file that differs.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -26,11 +27,16 @@ from purelms_shared import (
     parse_evidence_manifest,
 )
 
-from ._files import file_digest
-
-__all__ = ["EVIDENCE_NAME", "build_evidence", "verify_evidence"]
+__all__ = ["EVIDENCE_NAME", "build_evidence", "file_digest", "verify_evidence"]
 
 EVIDENCE_NAME = "evidence.json"
+
+
+def file_digest(path: Path) -> tuple[str, int]:
+    """sha256 (lowercase hex) and size in bytes of ``path``, as evidence pins a file."""
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")
+        return digest.hexdigest(), handle.tell()
 
 
 def _reference(run_dir: Path, kind: str, path: Path) -> EvidenceReference:

@@ -1,0 +1,86 @@
+"""A real backend process loads only what its image holds.
+
+``python -X importtime -m <backend module>`` is the backend started exactly as its
+image's entrypoint starts it (a ready offline input, callbacks to
+``file:///dev/null``); ``-X importtime`` makes the interpreter name every module it
+imports, in the supervisor and in the forked worker alike. None of the developer-only
+libraries may appear: they are not installed in an image.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from purelms_shared import INPUT_SCHEMA_V1, ExecutionContext, SimulationInputEnvelope
+
+DEVELOPER_ONLY = {"rich", "yaml", "dask", "distributed", "pyarrow", "purelms_harness"}
+_IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(?P<module>\S+)\s*$", re.MULTILINE)
+
+
+def _offline_input(input_dir: Path, slug: str, version: str) -> None:
+    envelope = SimulationInputEnvelope(
+        schema_version=INPUT_SCHEMA_V1,
+        run_id=uuid.uuid4(),
+        backend_slug=slug,
+        backend_version=version,
+        student_id=1,
+        course_id=1,
+        block_id=1,
+        context=ExecutionContext(
+            callback_url_progress="file:///dev/null",
+            callback_url_complete="file:///dev/null",
+            callback_audience="test",
+            timeout_seconds=60,
+        ),
+    )
+    input_dir.mkdir()
+    (input_dir / "input.json").write_text(envelope.model_dump_json())
+
+
+@pytest.mark.parametrize(
+    ("module", "slug"),
+    [("purelms_echo", "echo"), ("purelms_energyplus_single_zone", "energyplus_single_zone")],
+)
+def test_a_backend_process_imports_no_developer_library(
+    module: str, slug: str, tmp_path: Path
+) -> None:
+    _offline_input(tmp_path / "input", slug, "0.1.0")
+    (tmp_path / "output").mkdir()
+    env = {
+        **os.environ,
+        "PURELMS_INPUT_DIR": str(tmp_path / "input"),
+        "PURELMS_OUTPUT_DIR": str(tmp_path / "output"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", module],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "output" / "output.json").is_file()
+    imported = {match["module"].split(".")[0] for match in _IMPORTED.finditer(done.stderr)}
+    assert {module, "purelms_runtime", "purelms_shared", "pydantic"} <= imported
+    assert not imported & DEVELOPER_ONLY, sorted(imported & DEVELOPER_ONLY)
+
+
+def test_importing_a_developer_library_would_be_seen(tmp_path: Path) -> None:
+    """The check above can fail: the same parsing sees rich when a process imports it."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import rich.console"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    imported = {match["module"].split(".")[0] for match in _IMPORTED.finditer(done.stderr)}
+    assert "rich" in imported

@@ -37,7 +37,7 @@ from ._climates import (
     read_epw_header,
 )
 from ._engine import EngineRun, run_energyplus
-from ._idf import COOLING_METER, HEATING_METER, ModelInputs, build_idf
+from ._idf import ModelInputs, build_idf
 from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
 from ._results import read_results
 
@@ -150,16 +150,20 @@ def simulate(params: EnergyPlusParameters, ctx: RunContext) -> EnergyPlusOutputs
     ctx.metric("energyplus_seconds", run.elapsed_seconds)
     _report_warnings(ctx, run)
 
-    results = read_results(run.sql, heating_meter=HEATING_METER, cooling_meter=COOLING_METER)
+    results = read_results(run.sql)
     _publish(ctx, engine_dir, tuple(_ARTIFACTS))
     ctx.progress(100, "Done")
     return EnergyPlusOutputs(
         heating_kwh=results.heating_kwh,
         cooling_kwh=results.cooling_kwh,
+        latent_cooling_kwh=results.latent_cooling_kwh,
         peak_heating_kw=results.peak_heating_kw,
         peak_cooling_kw=results.peak_cooling_kw,
         peak_heating_time=results.peak_heating_time,
         peak_cooling_time=results.peak_cooling_time,
+        zone_temperature_min_c=results.zone_temperature_min_c,
+        zone_temperature_max_c=results.zone_temperature_max_c,
+        zone_temperature_mean_c=results.zone_temperature_mean_c,
         site_energy_kwh=results.site_energy_kwh,
         site_eui_kwh_m2=results.site_eui_kwh_m2,
         site_eui_kbtu_ft2=results.site_eui_kbtu_ft2,

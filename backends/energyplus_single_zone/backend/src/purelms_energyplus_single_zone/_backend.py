@@ -8,7 +8,8 @@ Order of work, and why:
    reaches this function is the file the platform meant.
 2. Build the IDF, write it into ``ctx.work_dir`` (fresh for every run: parallel
    runs never share a file), run EnergyPlus there with its progress forwarded.
-3. Copy the artifacts into ``ctx.output_dir`` and declare them; the runtime
+3. Move the artifacts into ``ctx.output_dir`` (a rename on one file system:
+   the work directory is discarded anyway) and declare them; the runtime
    hashes them. On an engine failure the IDF and eplusout.err are still
    declared, so the learner can see what the engine complained about.
 4. Read the outputs from eplusout.sql.
@@ -103,7 +104,7 @@ def _publish(ctx: RunContext, engine_dir: Path, names: tuple[str, ...]) -> None:
         source = engine_dir / name
         if not source.is_file():
             continue
-        shutil.copyfile(source, ctx.output_dir / name)
+        shutil.move(source, ctx.output_dir / name)
         label, mime_type = _ARTIFACTS[name]
         ctx.add_artifact(name, label=label, mime_type=mime_type)
 

@@ -46,7 +46,7 @@ __all__ = [
     "SENSIBLE_HEATING",
     "ZONE_AIR_TEMPERATURE",
     "AnnualResults",
-    "HourlySeries",
+    "HourlySummary",
     "ResultsError",
     "kwh_from",
     "read_results",
@@ -105,27 +105,29 @@ class AnnualResults:
 
 
 @dataclass(frozen=True)
-class HourlySeries:
-    """One hourly output variable over the run period, with (month, day, hour ending) stamps."""
+class HourlySummary:
+    """One hourly output variable over the run period, summarised by SQLite.
 
-    stamps: tuple[tuple[int, int, int], ...]
-    values: tuple[float, ...]
+    Energies are in kWh (so an hour's value is also its average power in kW),
+    temperatures in C.
+    """
 
-    def monthly_sums(self) -> list[float]:
-        sums = [0.0] * 12
-        for (month, _, _), value in zip(self.stamps, self.values, strict=True):
-            sums[month - 1] += value
-        return sums
+    monthly: tuple[float, ...]  # 12 sums
+    minimum: float
+    maximum: float
+    maximum_at: str  # 'MM-DD HH:00', the end of the hour with the largest value
+    mean: float
+
+    @property
+    def total(self) -> float:
+        return sum(self.monthly)
 
     def peak(self) -> tuple[float, str]:
-        """(largest value, 'MM-DD HH:00' at the end of its hour); (0, '') if never positive."""
-        if not self.values:
-            return 0.0, ""
-        index = max(range(len(self.values)), key=self.values.__getitem__)
-        if self.values[index] <= 0:
-            return 0.0, ""
-        month, day, hour = self.stamps[index]
-        return self.values[index], f"{month:02d}-{day:02d} {hour:02d}:00"
+        """(largest value, when); (0, '') if the value is never positive."""
+        return (self.maximum, self.maximum_at) if self.maximum > 0 else (0.0, "")
+
+
+_IDLE: Final = HourlySummary((0.0,) * 12, 0.0, 0.0, "", 0.0)
 
 
 def kwh_from(value: float, units: str) -> float:
@@ -190,30 +192,66 @@ def _end_uses(db: sqlite3.Connection) -> dict[str, float]:
     return {key: round(kwh, 3) for key, kwh in kept.items()}
 
 
-def _hourly(db: sqlite3.Connection) -> dict[str, HourlySeries]:
-    """Every hourly output variable of the weather-file run period, by variable name.
+def _hourly(db: sqlite3.Connection) -> dict[str, HourlySummary]:
+    """Every hourly output variable of the run period, summarised, by variable name.
 
+    The sums, extremes and the hour of each month's maximum are computed by SQLite
+    (a bare column beside a single MAX() comes from the row holding the maximum),
+    grouped by the integer dictionary index: several times faster than fetching the
+    8760 rows of each variable or grouping by name through the dictionary join, and
+    this read is part of every run's overhead over the bare engine. The IDF runs no
+    sizing periods, so every row belongs to the weather-file run period (checked).
     Energies (J) are converted to kWh; anything else (C) is kept as it is.
     """
-    rows = db.execute(
-        "SELECT d.Name, d.Units, t.Month, t.Day, t.Hour, r.Value FROM ReportData r "
-        "JOIN ReportDataDictionary d ON r.ReportDataDictionaryIndex = d.ReportDataDictionaryIndex "
-        "JOIN Time t ON r.TimeIndex = t.TimeIndex "
-        "JOIN EnvironmentPeriods e ON t.EnvironmentPeriodIndex = e.EnvironmentPeriodIndex "
-        "WHERE d.ReportingFrequency = 'Hourly' AND d.IsMeter = 0 "
-        "AND e.EnvironmentType = 3 "  # 3 = weather file run period
-        "ORDER BY d.Name, t.TimeIndex"
-    ).fetchall()
-    grouped: dict[str, tuple[list[tuple[int, int, int]], list[float]]] = {}
-    for name, units, month, day, hour, value in rows:
-        stamps, values = grouped.setdefault(name, ([], []))
-        stamps.append((int(month), int(day), int(hour)))
-        values.append(kwh_from(value, units) if units.strip().upper() == "J" else float(value))
-    series = {name: HourlySeries(tuple(s), tuple(v)) for name, (s, v) in grouped.items()}
-    for name, hourly in series.items():
-        if len(hourly.values) != _HOURS_PER_YEAR:
-            raise ResultsError(f"{name!r}: {len(hourly.values)} hourly values in eplusout.sql")
-    return series
+    (others,) = db.execute(
+        "SELECT COUNT(*) FROM EnvironmentPeriods WHERE EnvironmentType != 3"  # 3 = run period
+    ).fetchone()
+    if others:
+        raise ResultsError("eplusout.sql holds environments besides the weather-file run period")
+    variables = {
+        int(index): (str(name), str(units))
+        for index, name, units in db.execute(
+            "SELECT ReportDataDictionaryIndex, Name, Units FROM ReportDataDictionary "
+            "WHERE ReportingFrequency = 'Hourly' AND IsMeter = 0"
+        )
+    }
+    monthly: dict[int, dict[int, float]] = {index: {} for index in variables}
+    counts = dict.fromkeys(variables, 0)
+    maxima: dict[int, tuple[float, str]] = {}
+    for index, month, total, count, high, day, hour in db.execute(
+        "SELECT r.ReportDataDictionaryIndex, t.Month, SUM(r.Value), COUNT(*), MAX(r.Value), "
+        "t.Day, t.Hour FROM ReportData r JOIN Time t ON r.TimeIndex = t.TimeIndex "
+        "GROUP BY r.ReportDataDictionaryIndex, t.Month"
+    ):
+        if index not in variables:
+            continue
+        monthly[index][int(month)] = float(total)
+        counts[index] += int(count)
+        when = f"{int(month):02d}-{int(day):02d} {int(hour):02d}:00"
+        if index not in maxima or float(high) > maxima[index][0]:
+            maxima[index] = (float(high), when)
+    minima = {
+        int(index): float(low)
+        for index, low in db.execute(
+            "SELECT ReportDataDictionaryIndex, MIN(Value) FROM ReportData "
+            "GROUP BY ReportDataDictionaryIndex"
+        )
+    }
+    summaries = {}
+    for index, (name, units) in variables.items():
+        by_month = monthly[index]
+        if counts[index] != _HOURS_PER_YEAR or sorted(by_month) != list(range(1, 13)):
+            raise ResultsError(f"{name!r}: {counts[index]} hourly values in eplusout.sql")
+        scale = kwh_from(1.0, units) if units.strip().upper() == "J" else 1.0
+        high, when = maxima[index]
+        summaries[name] = HourlySummary(
+            monthly=tuple(by_month[month] * scale for month in range(1, 13)),
+            minimum=minima[index] * scale,
+            maximum=high * scale,
+            maximum_at=when,
+            mean=sum(by_month.values()) / counts[index] * scale,
+        )
+    return summaries
 
 
 def _version(db: sqlite3.Connection) -> str:
@@ -248,31 +286,29 @@ def read_results(sql: Path) -> AnnualResults:
         temperature = hourly.get(ZONE_AIR_TEMPERATURE)
         if temperature is None:
             raise ResultsError(f"no hourly {ZONE_AIR_TEMPERATURE!r} in eplusout.sql")
-        idle = HourlySeries(temperature.stamps, (0.0,) * len(temperature.values))
-        heating = hourly.get(SENSIBLE_HEATING, idle)  # no ideal loads in free float
-        cooling = hourly.get(SENSIBLE_COOLING, idle)
-        latent = hourly.get(LATENT_COOLING, idle)
+        heating = hourly.get(SENSIBLE_HEATING, _IDLE)  # no ideal loads in free float
+        cooling = hourly.get(SENSIBLE_COOLING, _IDLE)
+        latent = hourly.get(LATENT_COOLING, _IDLE)
         peak_heating, peak_heating_time = heating.peak()
         peak_cooling, peak_cooling_time = cooling.peak()
-        temperatures = temperature.values
         return AnnualResults(
-            heating_kwh=round(sum(heating.values), 3),
-            cooling_kwh=round(sum(cooling.values), 3),
-            latent_cooling_kwh=round(sum(latent.values), 3),
+            heating_kwh=round(heating.total, 3),
+            cooling_kwh=round(cooling.total, 3),
+            latent_cooling_kwh=round(latent.total, 3),
             # an hour's energy in kWh is that hour's average power in kW
             peak_heating_kw=round(peak_heating, 4),
             peak_cooling_kw=round(peak_cooling, 4),
             peak_heating_time=peak_heating_time,
             peak_cooling_time=peak_cooling_time,
-            zone_temperature_min_c=round(min(temperatures), 3),
-            zone_temperature_max_c=round(max(temperatures), 3),
-            zone_temperature_mean_c=round(sum(temperatures) / len(temperatures), 3),
+            zone_temperature_min_c=round(temperature.minimum, 3),
+            zone_temperature_max_c=round(temperature.maximum, 3),
+            zone_temperature_mean_c=round(temperature.mean, 3),
             site_energy_kwh=round(site_kwh, 3),
             site_eui_kwh_m2=round(eui_kwh_m2, 3),
             site_eui_kbtu_ft2=round(eui_kwh_m2 * KWH_PER_M2_TO_KBTU_PER_FT2, 3),
             end_uses_kwh=_end_uses(db),
-            monthly_heating_kwh=[round(v, 3) for v in heating.monthly_sums()],
-            monthly_cooling_kwh=[round(v, 3) for v in cooling.monthly_sums()],
+            monthly_heating_kwh=[round(v, 3) for v in heating.monthly],
+            monthly_cooling_kwh=[round(v, 3) for v in cooling.monthly],
             unmet_heating_hours=unmet_heating,
             unmet_cooling_hours=unmet_cooling,
             energyplus_version=_version(db),

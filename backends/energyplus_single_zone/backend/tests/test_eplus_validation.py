@@ -7,6 +7,7 @@ the documented ``purelms run --params-file`` command must give the same numbers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -35,6 +36,7 @@ REPO = find_repo_root(Path(__file__))
 BACKEND = REPO / "backends" / "energyplus_single_zone"
 SUITE_DIR = BACKEND / "validation" / "ashrae140"
 README = BACKEND / "backend" / "README.md"
+WEATHER_SHA256 = "a0c27c3eaf22c5f32e1337ddde10f90f9e181a3b732ee78385013fd99b58818b"
 REQUIRED = {"600", "610", "620", "630", "640", "900", "910", "920", "930", "940", "600FF", "900FF"}
 
 
@@ -69,7 +71,11 @@ def test_the_suite_covers_the_envelope_cases(suite: Suite) -> None:
                 "peak_cooling_kw",
             }
     assert suite.weather.name == "DRYCOLDTMY.epw"
-    assert suite.weather.read_bytes().startswith(b"LOCATION,Denver-Stapleton,CO,USA")
+    data = suite.weather.read_bytes()
+    assert data.startswith(b"LOCATION,Denver-Stapleton,CO,USA")
+    # byte-exact as published (CRLF kept by .gitattributes), as its README records
+    assert hashlib.sha256(data).hexdigest() == WEATHER_SHA256
+    assert WEATHER_SHA256 in (SUITE_DIR / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", ["600", "900"])

@@ -39,7 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README")
     args = parser.parse_args(argv)
 
-    suite = load_suite(SUITE)
+    try:
+        suite = load_suite(SUITE)
+    except ValueError as exc:
+        parser.error(" ".join(str(exc).split()))
     if args.cases:
         try:
             suite = suite.select(args.cases)

@@ -44,11 +44,14 @@ from pathlib import Path
 from typing import Any, Final
 from uuid import uuid4
 
-from purelms_runtime import RunContext, SimulationFailed, StagedFile
+from pydantic import ValidationError
+
+from purelms_runtime import InputRejected, RunContext, SimulationFailed, StagedFile
 from purelms_shared import InputFileRole
 
 from ._backend import simulate
 from ._climates import CUSTOM_CLIMATE
+from ._engine import EngineCrashed, EngineTimeout
 from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
 
 __all__ = [
@@ -125,8 +128,8 @@ class Suite:
     def select(self, names: Iterable[str]) -> Suite:
         """The suite restricted to ``names`` (in the suite's order); KeyError for unknown names."""
         wanted = {name.upper().removeprefix("CASE") for name in names}
-        known = {case.name for case in self.cases}
-        unknown = sorted(wanted - known)
+        known = [case.name for case in self.cases]
+        unknown = sorted(wanted - set(known))
         if unknown:
             raise KeyError(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(known)}")
         return Suite(self.directory, self.weather, tuple(c for c in self.cases if c.name in wanted))
@@ -134,6 +137,13 @@ class Suite:
 
 def load_suite(directory: Path) -> Suite:
     """Read ``reference.json`` and every case's parameter file; ValueError on a bad suite."""
+    try:
+        return _load_suite(directory)
+    except (OSError, KeyError, TypeError, ValidationError, json.JSONDecodeError) as exc:
+        raise ValueError(f"the validation suite in {directory} is unusable: {exc}") from exc
+
+
+def _load_suite(directory: Path) -> Suite:
     reference = json.loads((directory / "reference.json").read_text(encoding="utf-8"))
     weather = directory / reference["weather"]
     if not weather.is_file():
@@ -195,8 +205,10 @@ def run_suite(suite: Suite, *, workers: int | None = None) -> dict[str, EnergyPl
     def one(case: ValidationCase, root: Path) -> EnergyPlusOutputs | str:
         try:
             return simulate_case(case, suite.weather, root)
-        except SimulationFailed as exc:
+        except (SimulationFailed, InputRejected) as exc:
             return exc.text
+        except (EngineCrashed, EngineTimeout) as exc:
+            return str(exc)
 
     with (
         tempfile.TemporaryDirectory(prefix="purelms-ashrae140-") as tmp,

@@ -108,6 +108,21 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-m", "not container", *session.posargs)
 
 
+@nox.session(python=PYTHON)
+def validation(session: nox.Session) -> None:
+    """ASHRAE 140 envelope cases through the EnergyPlus backend: ``-- [CASE ...] [--strict]``.
+
+    Runs the 16 cases of backends/energyplus_single_zone/validation/ashrae140 with the real
+    engine on every core (about 30 s on 2 cores, hence a default session), prints the table
+    (case, output, ours, range, EnergyPlus reference, verdict), writes it into the backend's
+    README after a full run, and fails when an output leaves its range other than within
+    5 % / 0.5 K of NREL's EnergyPlus result for the case (``--strict``: on any departure).
+    """
+    _sync(session)
+    script = "backends/energyplus_single_zone/validation/run_validation.py"
+    session.run("python", script, *session.posargs)
+
+
 @nox.session(python=PYTHON, default=False)
 def schemas(session: nox.Session) -> None:
     """Regenerate the committed JSON Schema files from the purelms-shared models."""

@@ -28,7 +28,13 @@ function card(c: Card): string {
 export function resultCards(o: Partial<EnergyPlusOutputs>): Card[] {
   return [
     { key: "heating", label: "Annual heating load", value: o.heating_kwh, unit: "kWh" },
-    { key: "cooling", label: "Annual cooling load", value: o.cooling_kwh, unit: "kWh" },
+    {
+      key: "cooling",
+      label: "Annual cooling load (sensible)",
+      value: o.cooling_kwh,
+      unit: "kWh",
+      note: o.latent_cooling_kwh ? `plus ${formatNumber(o.latent_cooling_kwh)} kWh latent (dehumidification)` : "",
+    },
     {
       key: "eui",
       label: "Site energy use intensity",
@@ -38,17 +44,24 @@ export function resultCards(o: Partial<EnergyPlusOutputs>): Card[] {
     },
     {
       key: "peak_heating",
-      label: "Peak heating load",
+      label: "Peak heating load (hourly)",
       value: o.peak_heating_kw,
       unit: "kW",
-      note: o.peak_heating_time ? `at ${o.peak_heating_time}` : "",
+      note: o.peak_heating_time ? `hour ending ${o.peak_heating_time}` : "",
     },
     {
       key: "peak_cooling",
-      label: "Peak cooling load",
+      label: "Peak cooling load (hourly, sensible)",
       value: o.peak_cooling_kw,
       unit: "kW",
-      note: o.peak_cooling_time ? `at ${o.peak_cooling_time}` : "",
+      note: o.peak_cooling_time ? `hour ending ${o.peak_cooling_time}` : "",
+    },
+    {
+      key: "zone_temperature",
+      label: "Zone air temperature (mean)",
+      value: o.zone_temperature_mean_c,
+      unit: "°C",
+      note: `hourly min ${formatNumber(o.zone_temperature_min_c)} °C · max ${formatNumber(o.zone_temperature_max_c)} °C`,
     },
     {
       key: "unmet",

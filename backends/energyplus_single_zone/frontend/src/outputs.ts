@@ -3,10 +3,14 @@
 export interface EnergyPlusOutputs {
   heating_kwh: number;
   cooling_kwh: number;
+  latent_cooling_kwh: number;
   peak_heating_kw: number;
   peak_cooling_kw: number;
   peak_heating_time: string;
   peak_cooling_time: string;
+  zone_temperature_min_c: number;
+  zone_temperature_max_c: number;
+  zone_temperature_mean_c: number;
   site_energy_kwh: number;
   site_eui_kwh_m2: number;
   site_eui_kbtu_ft2: number;

@@ -15,6 +15,8 @@ export type { EnergyPlusOutputs } from "./outputs";
 export interface EnergyPlusParameters {
   /** Climate */
   climate?: "chicago" | "golden" | "san_francisco" | "tampa" | "washington_dulles" | "custom";
+  /** Terrain around the building */
+  terrain?: "country" | "suburbs" | "city";
   /** Length (south and north facades) [m] */
   length_m?: number;
   /** Width (east and west facades) [m] */
@@ -23,6 +25,10 @@ export interface EnergyPlusParameters {
   height_m?: number;
   /** Orientation (clockwise rotation) [deg] */
   orientation_deg?: number;
+  /** Window sill height above the floor [m] */
+  window_sill_height_m?: number;
+  /** Window height [m] */
+  window_height_m?: number;
   /** Window area, south facade [m2] */
   window_area_south_m2?: number;
   /** Window area, east facade [m2] */
@@ -31,10 +37,16 @@ export interface EnergyPlusParameters {
   window_area_north_m2?: number;
   /** Window area, west facade [m2] */
   window_area_west_m2?: number;
-  /** Window U-factor [W/(m2.K)] */
+  /** Glazing */
+  glazing?: "clear_double" | "simple";
+  /** Window U-factor (simple glazing) [W/(m2.K)] */
   window_u_w_m2k?: number;
-  /** Window solar heat gain coefficient [1] */
+  /** Window solar heat gain coefficient (simple glazing) [1] */
   window_shgc?: number;
+  /** Overhang depth [m] */
+  overhang_depth_m?: number;
+  /** Side fin depth [m] */
+  fin_depth_m?: number;
   /** Wall U-value [W/(m2.K)] */
   wall_u_w_m2k?: number;
   /** Roof U-value [W/(m2.K)] */
@@ -47,6 +59,8 @@ export interface EnergyPlusParameters {
   internal_gains_w?: number;
   /** Infiltration [1/h] */
   infiltration_ach?: number;
+  /** Heating and cooling */
+  hvac?: "heating_and_cooling" | "heating_only" | "cooling_only" | "free_float";
   /** Heating setpoint [degC] */
   heating_setpoint_c?: number;
   /** Cooling setpoint [degC] */
@@ -61,6 +75,14 @@ export interface EnergyPlusParameters {
   night_start_hour?: number;
   /** Night setback ends at [h] */
   night_end_hour?: number;
+  /** Night ventilation */
+  night_ventilation?: boolean;
+  /** Night ventilation air flow [m3/h] */
+  night_ventilation_m3_h?: number;
+  /** Night ventilation starts at [h] */
+  night_ventilation_start_hour?: number;
+  /** Night ventilation ends at [h] */
+  night_ventilation_end_hour?: number;
   /** Heating capacity (0 = unlimited) [kW] */
   heating_capacity_kw?: number;
   /** Cooling capacity (0 = unlimited) [kW] */

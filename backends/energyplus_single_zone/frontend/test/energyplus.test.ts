@@ -12,14 +12,18 @@ const cooling = [134.7, 164.3, 254.5, 297.1, 366.1, 483.5, 722.9, 617.2, 568.2, 
 const outputs = {
   heating_kwh: 5161.98,
   cooling_kwh: 4311.41,
+  latent_cooling_kwh: 190.25,
   peak_heating_kw: 3.9008,
   peak_cooling_kw: 5.8416,
-  peak_heating_time: "01-07 07:10",
-  peak_cooling_time: "10-30 12:50",
+  peak_heating_time: "01-07 08:00",
+  peak_cooling_time: "10-30 13:00",
+  zone_temperature_min_c: 20,
+  zone_temperature_max_c: 27,
+  zone_temperature_mean_c: 23.2,
   site_energy_kwh: 11225.39,
   site_eui_kwh_m2: 233.86,
   site_eui_kbtu_ft2: 74.133,
-  end_uses_kwh: { heating: 5161.98, cooling: 4311.41, interior_equipment: 1752 },
+  end_uses_kwh: { heating: 5161.98, cooling: 4501.66, interior_equipment: 1752 },
   monthly_heating_kwh: heating,
   monthly_cooling_kwh: cooling,
   unmet_heating_hours: 0,
@@ -64,12 +68,14 @@ test("the chart is readable without colour: patterns, legend words, titles, a ta
   assert.equal((html.match(/<tr><td>/g) ?? []).length, 12);
 });
 
-test("result cards: heating, cooling, EUI and peaks with their times", () => {
+test("result cards: heating, sensible cooling with its latent part, EUI, hourly peaks, temperatures", () => {
   const keys = resultCards(outputs).map((c) => c.key);
-  assert.deepEqual(keys, ["heating", "cooling", "eui", "peak_heating", "peak_cooling", "unmet"]);
+  assert.deepEqual(keys, ["heating", "cooling", "eui", "peak_heating", "peak_cooling", "zone_temperature", "unmet"]);
   const html = renderEnergyPlusOutputs(env({ outputs }), config);
   assert.match(html, /data-card="heating".*5,162 <small>kWh/);
-  assert.match(html, /at 01-07 07:10/);
+  assert.match(html, /hour ending 01-07 08:00/);
+  assert.match(html, /plus 190 kWh latent/);
+  assert.match(html, /hourly min 20 °C · max 27 °C/);
   assert.match(html, /234 <small>kWh\/m²<\/small>.*74\.1 kBtu\/ft²/);
 });
 

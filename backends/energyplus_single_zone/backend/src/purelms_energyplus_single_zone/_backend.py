@@ -8,7 +8,8 @@ Order of work, and why:
    reaches this function is the file the platform meant.
 2. Build the IDF, write it into ``ctx.work_dir`` (fresh for every run: parallel
    runs never share a file), run EnergyPlus there with its progress forwarded.
-3. Copy the artifacts into ``ctx.output_dir`` and declare them; the runtime
+3. Move the artifacts into ``ctx.output_dir`` (a rename on one file system:
+   the work directory is discarded anyway) and declare them; the runtime
    hashes them. On an engine failure the IDF and eplusout.err are still
    declared, so the learner can see what the engine complained about.
 4. Read the outputs from eplusout.sql.
@@ -37,7 +38,7 @@ from ._climates import (
     read_epw_header,
 )
 from ._engine import EngineRun, run_energyplus
-from ._idf import COOLING_METER, HEATING_METER, ModelInputs, build_idf
+from ._idf import ModelInputs, build_idf
 from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
 from ._results import read_results
 
@@ -103,7 +104,7 @@ def _publish(ctx: RunContext, engine_dir: Path, names: tuple[str, ...]) -> None:
         source = engine_dir / name
         if not source.is_file():
             continue
-        shutil.copyfile(source, ctx.output_dir / name)
+        shutil.move(source, ctx.output_dir / name)
         label, mime_type = _ARTIFACTS[name]
         ctx.add_artifact(name, label=label, mime_type=mime_type)
 
@@ -150,16 +151,20 @@ def simulate(params: EnergyPlusParameters, ctx: RunContext) -> EnergyPlusOutputs
     ctx.metric("energyplus_seconds", run.elapsed_seconds)
     _report_warnings(ctx, run)
 
-    results = read_results(run.sql, heating_meter=HEATING_METER, cooling_meter=COOLING_METER)
+    results = read_results(run.sql)
     _publish(ctx, engine_dir, tuple(_ARTIFACTS))
     ctx.progress(100, "Done")
     return EnergyPlusOutputs(
         heating_kwh=results.heating_kwh,
         cooling_kwh=results.cooling_kwh,
+        latent_cooling_kwh=results.latent_cooling_kwh,
         peak_heating_kw=results.peak_heating_kw,
         peak_cooling_kw=results.peak_cooling_kw,
         peak_heating_time=results.peak_heating_time,
         peak_cooling_time=results.peak_cooling_time,
+        zone_temperature_min_c=results.zone_temperature_min_c,
+        zone_temperature_max_c=results.zone_temperature_max_c,
+        zone_temperature_mean_c=results.zone_temperature_mean_c,
         site_energy_kwh=results.site_energy_kwh,
         site_eui_kwh_m2=results.site_eui_kwh_m2,
         site_eui_kbtu_ft2=results.site_eui_kbtu_ft2,

@@ -1,27 +1,38 @@
 """Build the EnergyPlus input (IDF) text from the parameters, with the stdlib only.
 
 Why text built in code and no wrapper library (eppy, energyplus-wrapper, ...):
-the model is one box, about forty objects; writing them directly keeps every
+the model is one box, a few dozen objects; writing them directly keeps every
 number an instructor might question visible in one file, keeps the dependency
 set to the engine itself, and the generated IDF is kept as an artifact so it can
 be opened in the IDF editor and re-run by hand.
 
-Modelling decisions, each one a deliberate simplification a building-science
-instructor would recognise:
+Modelling decisions, each one either the ANSI/ASHRAE Standard 140 (2007/2014)
+specification of the envelope cases or a deliberate simplification a
+building-science instructor would recognise:
 
 * Geometry: one zone, six surfaces with explicit vertices (x east, y north, z
   up; upper-left corner first, counter-clockwise seen from outside). Orientation
   is the Building object's North Axis, so the geometry itself never changes.
-  Each window is the facade rectangle scaled about its centre to the requested
-  area, so it always fits inside its wall.
-* Constructions from U-values: the layers of ASHRAE Standard 140 (BESTEST)
-  cases 600 (light) and 900 (heavy) with the insulation layer replaced by a
-  no-mass layer whose resistance makes the *nominal* U-value equal the
-  parameter. "Nominal" uses the conventional still-air film resistances of the
-  ASHRAE Handbook / Standard 90.1, the very values EnergyPlus uses for the
-  "U-Factor with Film" of its envelope report, so eplustbl.htm shows the U-value
-  the learner typed (a test checks this). Insulation has negligible heat
-  capacity, so the thermal mass stays in the real layers.
+  Each facade's glass is a band of windows (see ``_parameters``): two 3 m x 2 m
+  windows for Case 600's 12 m2, one for Case 620's 6 m2 per facade.
+* Shading (Cases 610, 630, 910, 930): an overhang is a horizontal
+  Shading:Zone:Detailed surface at roof level along the whole facade, as Case
+  610's; fins are vertical ones from the ground to the roof at both sides of
+  every window, as Case 630's. Between full-height fins a full-length overhang
+  shades exactly as Case 630's window-wide one does (any ray reaching the glass
+  over the fins' ends would have to cross a fin).
+* Constructions from U-values: the layers of Standard 140 cases 600 (light) and
+  900 (heavy), with the insulation layer's *thickness* chosen so that the
+  nominal U-value equals the parameter. Wall and roof insulation keep the mass
+  the standard gives them (fibreglass quilt 12 kg/m3, 840 J/(kg.K); the heavy
+  wall's foam 10 kg/m3, 1400 J/(kg.K)); the floor's R-25 insulation is
+  massless in the standard and here. "Nominal" uses the conventional still-air
+  film resistances of the ASHRAE Handbook / Standard 90.1, the very values
+  EnergyPlus uses for the "U-Factor with Film" of its envelope report, so
+  eplustbl.htm shows the U-value the learner typed (a test checks this). The
+  defaults reproduce the case's insulation thicknesses (0.066 m, 0.1118 m).
+  Every opaque face has solar absorptance 0.6 and thermal emittance 0.9, as in
+  the cases.
 * The floor is in contact with the ground ("Ground" boundary). Its outer face
   sees the monthly ground temperatures of the weather file's deepest reported
   depth (the damped, near annual-mean values); EnergyPlus's own default of 18 C
@@ -31,15 +42,30 @@ instructor would recognise:
   passed on to the learner, not suppressed. No F-factor slab (its perimeter model
   has no U-value to set) and no Kiva foundation (a 2-D ground model that needs
   massive layers and a longer run) keep the floor a single U-value.
-* Windows: WindowMaterial:SimpleGlazingSystem from U-factor and SHGC, no frame.
+* Windows: "clear_double" is the Case 600 window built from its layers (two
+  WindowMaterial:Glazing panes of 3.175 mm clear glass, a 13 mm
+  WindowMaterial:Gas air gap), so the angular dependence of its transmittance is
+  EnergyPlus's layer-by-layer optics; "simple" is a
+  WindowMaterial:SimpleGlazingSystem from U-factor and SHGC. No frames.
 * HVAC: ZoneHVAC:IdealLoadsAirSystem, which meets the thermostat exactly (or up
   to the optional capacity) and reports the *loads*: the quantity the validation
-  cases compare, free of any equipment efficiency. Humidity control is off so the
-  loads are sensible, as in the validation cases.
+  cases compare, free of any equipment efficiency. Humidity control is off; the
+  supply air is at most 13 C, so in a humid climate it condenses water out of the
+  zone air: that latent cooling is reported apart from the sensible load. The
+  ``hvac`` parameter picks a dual, heating-only or cooling-only thermostat, or
+  none at all (free float: no thermostat and no ideal loads).
+* Night ventilation (Case 650): a ZoneVentilation:DesignFlowRate of the given
+  air flow during the ventilation hours, type Natural (no fan heat, as the case
+  says), on top of the infiltration; the cooling setpoint is raised to
+  :data:`COOLING_OFF_C` during those hours, so cooling runs only outside them.
 * Internal gains: ElectricEquipment (60 % radiant, as in the validation cases),
   so they also appear in the site energy and the end uses like plug loads do.
-* Outputs: SQLite (simple and tabular, in kWh), the HTML table file, and
-  monthly heating and cooling meters that sum to the annual table values.
+* Time step: 4 per hour, as NREL's Standard 140 runs of EnergyPlus; terrain from
+  the ``terrain`` parameter (the cases: country).
+* Outputs: SQLite (simple and tabular, in kWh), the HTML table file, and hourly
+  values of the ideal loads' sensible heating, sensible and latent cooling and of
+  the zone mean air temperature: the annual, monthly, peak (hourly-integrated, the
+  standard's definition) and free-float results are all read from these.
   OutputControl:Files switches off the files nobody reads (ESO, MTR, audit,
   CSV, ...), which saves I/O when runs go in parallel.
 """
@@ -56,16 +82,36 @@ from ._climates import SiteLocation
 from ._parameters import EnergyPlusParameters, Facade
 
 __all__ = [
+    "COOLING_OFF_C",
     "ENERGYPLUS_IDF_VERSION",
+    "HOURLY_VARIABLES",
+    "TIMESTEPS_PER_HOUR",
     "ModelInputs",
     "build_idf",
+    "hourly_setpoints",
     "insulation_resistance",
+    "insulation_thickness_m",
+    "until_fields",
+    "wall_vertices",
+    "window_rectangles",
 ]
 
 ENERGYPLUS_IDF_VERSION: Final = "25.2"
+TIMESTEPS_PER_HOUR: Final = 4
+#: The cooling setpoint while cooling is off (night ventilation hours): never reached.
+COOLING_OFF_C: Final = 100.0
 
 ZONE: Final = "Zone"
+IDEAL_LOADS: Final = "Ideal Loads"
 FACADES: Final[tuple[Facade, ...]] = ("south", "east", "north", "west")
+
+#: Hourly output variables: (key, variable name); everything the results need.
+HOURLY_VARIABLES: Final = (
+    (IDEAL_LOADS, "Zone Ideal Loads Zone Sensible Heating Energy"),
+    (IDEAL_LOADS, "Zone Ideal Loads Zone Sensible Cooling Energy"),
+    (IDEAL_LOADS, "Zone Ideal Loads Zone Latent Cooling Energy"),
+    (ZONE, "Zone Mean Air Temperature"),
+)
 
 _MONTH_NAMES: Final = (
     "January",
@@ -91,7 +137,10 @@ _FILMS: Final[dict[str, tuple[float, float]]] = {
     "floor": (0.1620212, 0.0),
 }
 
-_MIN_NO_MASS_RESISTANCE: Final = 0.001
+_MIN_INSULATION_RESISTANCE: Final = 0.001
+#: Solar absorptance and thermal emittance of every opaque face (Standard 140).
+_SOLAR_ABSORPTANCE: Final = 0.6
+_THERMAL_EMITTANCE: Final = 0.9
 
 
 @dataclass(frozen=True)
@@ -101,11 +150,20 @@ class _Layer:
     conductivity: float
     density: float
     specific_heat: float
-    solar_absorptance: float = 0.6
 
     @property
     def resistance(self) -> float:
         return self.thickness_m / self.conductivity
+
+
+@dataclass(frozen=True)
+class _Insulation:
+    """An insulation layer whose thickness follows the U-value; None density = massless."""
+
+    name: str
+    conductivity: float
+    density: float | None
+    specific_heat: float | None
 
 
 # ASHRAE Standard 140 material properties.
@@ -116,20 +174,42 @@ _ROOF_DECK = _Layer("Roof deck 19mm", 0.019, 0.14, 530, 900)
 _TIMBER_FLOOR = _Layer("Timber flooring 25mm", 0.025, 0.14, 650, 1200)
 _CONCRETE_BLOCK = _Layer("Concrete block 100mm", 0.100, 0.51, 1400, 1000)
 _CONCRETE_SLAB = _Layer("Concrete slab 80mm", 0.080, 1.13, 1400, 1000)
+_FIBERGLASS = _Insulation("Fiberglass quilt", 0.04, 12, 840)
+_FOAM = _Insulation("Foam insulation", 0.04, 10, 1400)
+_FLOOR_INSULATION = _Insulation("Floor insulation", 0.04, None, None)
 
-# Layers outside -> inside, with None where the insulation goes.
-_ASSEMBLIES: Final[dict[str, dict[str, tuple[_Layer | None, ...]]]] = {
+# Layers outside -> inside.
+_ASSEMBLIES: Final[dict[str, dict[str, tuple[_Layer | _Insulation, ...]]]] = {
     "light": {
-        "wall": (_WOOD_SIDING, None, _PLASTERBOARD_WALL),
-        "roof": (_ROOF_DECK, None, _PLASTERBOARD_ROOF),
-        "floor": (None, _TIMBER_FLOOR),
+        "wall": (_WOOD_SIDING, _FIBERGLASS, _PLASTERBOARD_WALL),
+        "roof": (_ROOF_DECK, _FIBERGLASS, _PLASTERBOARD_ROOF),
+        "floor": (_FLOOR_INSULATION, _TIMBER_FLOOR),
     },
     "heavy": {
-        "wall": (_WOOD_SIDING, None, _CONCRETE_BLOCK),
-        "roof": (_ROOF_DECK, None, _PLASTERBOARD_ROOF),
-        "floor": (None, _CONCRETE_SLAB),
+        "wall": (_WOOD_SIDING, _FOAM, _CONCRETE_BLOCK),
+        "roof": (_ROOF_DECK, _FIBERGLASS, _PLASTERBOARD_ROOF),
+        "floor": (_FLOOR_INSULATION, _CONCRETE_SLAB),
     },
 }
+
+# The Standard 140 clear glass pane and air gap (Case 600 window).
+_CLEAR_GLASS: Final[tuple[tuple[object, str], ...]] = (
+    ("Clear glass 3.175mm", "Name"),
+    ("SpectralAverage", "Optical Data Type"),
+    ("", "Window Glass Spectral Data Set Name"),
+    (0.003175, "Thickness {m}"),
+    (0.86156, "Solar Transmittance at Normal Incidence"),
+    (0.07846, "Front Side Solar Reflectance at Normal Incidence"),
+    (0.07846, "Back Side Solar Reflectance at Normal Incidence"),
+    (0.91325, "Visible Transmittance at Normal Incidence"),
+    (0.082, "Front Side Visible Reflectance at Normal Incidence"),
+    (0.082, "Back Side Visible Reflectance at Normal Incidence"),
+    (0.0, "Infrared Transmittance at Normal Incidence"),
+    (0.84, "Front Side Infrared Hemispherical Emissivity"),
+    (0.84, "Back Side Infrared Hemispherical Emissivity"),
+    (1.06, "Conductivity {W/m-K}"),
+)
+_AIR_GAP_M: Final = 0.013
 
 
 @dataclass(frozen=True)
@@ -168,17 +248,44 @@ def idf_object(kind: str, *fields: tuple[object, str]) -> str:
 
 
 def insulation_resistance(surface: str, u_value: float, construction: str) -> float:
-    """Resistance (m2.K/W) of the no-mass insulation layer that yields ``u_value``."""
+    """Resistance (m2.K/W) of the insulation layer that yields ``u_value``."""
     inside, outside = _FILMS[surface]
-    fixed = sum(layer.resistance for layer in _ASSEMBLIES[construction][surface] if layer)
+    fixed = sum(
+        layer.resistance
+        for layer in _ASSEMBLIES[construction][surface]
+        if isinstance(layer, _Layer)
+    )
     resistance = 1.0 / u_value - inside - outside - fixed
-    if resistance < _MIN_NO_MASS_RESISTANCE:
+    if resistance < _MIN_INSULATION_RESISTANCE:
         raise ValueError(
             f"{surface} U-value {u_value:g} W/(m2.K) is not reachable with the "
             f"{construction} construction (its layers and films alone give "
             f"{1.0 / (inside + outside + fixed):.2f})"
         )
     return resistance
+
+
+def insulation_thickness_m(surface: str, u_value: float, construction: str) -> float:
+    """Thickness of the insulation layer that yields ``u_value``."""
+    insulation = next(
+        layer for layer in _ASSEMBLIES[construction][surface] if isinstance(layer, _Insulation)
+    )
+    return insulation_resistance(surface, u_value, construction) * insulation.conductivity
+
+
+def _material(name: str, thickness: float, conductivity: float, density: float, cp: float) -> str:
+    return idf_object(
+        "Material",
+        (name, "Name"),
+        ("Rough", "Roughness"),
+        (thickness, "Thickness {m}"),
+        (conductivity, "Conductivity {W/m-K}"),
+        (float(density), "Density {kg/m3}"),
+        (float(cp), "Specific Heat {J/kg-K}"),
+        (_THERMAL_EMITTANCE, "Thermal Absorptance"),
+        (_SOLAR_ABSORPTANCE, "Solar Absorptance"),
+        (_SOLAR_ABSORPTANCE, "Visible Absorptance"),
+    )
 
 
 def _constructions(params: EnergyPlusParameters) -> list[str]:
@@ -191,26 +298,34 @@ def _constructions(params: EnergyPlusParameters) -> list[str]:
     }
     names = {"wall": "Exterior Wall", "roof": "Roof", "floor": "Ground Floor"}
     for surface, layers in _ASSEMBLIES[params.construction].items():
-        insulation = f"{names[surface]} Insulation"
-        resistance = insulation_resistance(surface, u_values[surface], params.construction)
-        objects.append(
-            idf_object(
-                "Material:NoMass",
-                (insulation, "Name"),
-                ("MediumRough", "Roughness"),
-                (resistance, "Thermal Resistance {m2-K/W}"),
-                (0.9, "Thermal Absorptance"),
-                (0.6, "Solar Absorptance"),
-                (0.6, "Visible Absorptance"),
-            )
-        )
         layer_names = []
         for layer in layers:
-            if layer is None:
-                layer_names.append(insulation)
-            else:
+            if isinstance(layer, _Layer):
                 materials[layer.name] = layer
                 layer_names.append(layer.name)
+                continue
+            name = f"{names[surface]} {layer.name}"
+            resistance = insulation_resistance(surface, u_values[surface], params.construction)
+            if layer.density is None or layer.specific_heat is None:
+                objects.append(
+                    idf_object(
+                        "Material:NoMass",
+                        (name, "Name"),
+                        ("Rough", "Roughness"),
+                        (resistance, "Thermal Resistance {m2-K/W}"),
+                        (_THERMAL_EMITTANCE, "Thermal Absorptance"),
+                        (_SOLAR_ABSORPTANCE, "Solar Absorptance"),
+                        (_SOLAR_ABSORPTANCE, "Visible Absorptance"),
+                    )
+                )
+            else:
+                thickness = resistance * layer.conductivity
+                objects.append(
+                    _material(
+                        name, thickness, layer.conductivity, layer.density, layer.specific_heat
+                    )
+                )
+            layer_names.append(name)
         objects.append(
             idf_object(
                 "Construction",
@@ -220,31 +335,47 @@ def _constructions(params: EnergyPlusParameters) -> list[str]:
         )
     for layer in materials.values():
         objects.append(
-            idf_object(
-                "Material",
-                (layer.name, "Name"),
-                ("Rough", "Roughness"),
-                (layer.thickness_m, "Thickness {m}"),
-                (layer.conductivity, "Conductivity {W/m-K}"),
-                (float(layer.density), "Density {kg/m3}"),
-                (float(layer.specific_heat), "Specific Heat {J/kg-K}"),
-                (0.9, "Thermal Absorptance"),
-                (layer.solar_absorptance, "Solar Absorptance"),
-                (layer.solar_absorptance, "Visible Absorptance"),
+            _material(
+                layer.name,
+                layer.thickness_m,
+                layer.conductivity,
+                layer.density,
+                layer.specific_heat,
             )
         )
     if any(params.window_area_m2(facade) > 0 for facade in FACADES):
-        # only when used: an unused construction is an EnergyPlus warning
-        objects.append(
+        objects += _window_construction(params)  # only when used: unused ones are warned about
+    return objects
+
+
+def _window_construction(params: EnergyPlusParameters) -> list[str]:
+    if params.glazing == "simple":
+        return [
             idf_object(
                 "WindowMaterial:SimpleGlazingSystem",
-                ("Glazing", "Name"),
+                ("Simple glazing", "Name"),
                 (params.window_u_w_m2k, "U-Factor {W/m2-K}"),
                 (params.window_shgc, "Solar Heat Gain Coefficient"),
-            )
-        )
-        objects.append(idf_object("Construction", ("Window", "Name"), ("Glazing", "Layer 1")))
-    return objects
+            ),
+            idf_object("Construction", ("Window", "Name"), ("Simple glazing", "Layer 1")),
+        ]
+    glass = str(_CLEAR_GLASS[0][0])
+    return [
+        idf_object("WindowMaterial:Glazing", *_CLEAR_GLASS),
+        idf_object(
+            "WindowMaterial:Gas",
+            ("Air gap 13mm", "Name"),
+            ("Air", "Gas Type"),
+            (_AIR_GAP_M, "Thickness {m}"),
+        ),
+        idf_object(
+            "Construction",
+            ("Window", "Name"),
+            (glass, "Outside Layer"),
+            ("Air gap 13mm", "Layer 2"),
+            (glass, "Layer 3"),
+        ),
+    ]
 
 
 Point = tuple[float, float, float]
@@ -266,19 +397,55 @@ def wall_vertices(params: EnergyPlusParameters) -> dict[Facade, tuple[Point, ...
     }
 
 
-def window_vertices(wall: Sequence[Point], area: float) -> tuple[Point, ...]:
-    """The wall rectangle scaled about its centre to ``area``, same vertex order."""
-    centre = tuple(sum(point[axis] for point in wall) / 4 for axis in range(3))
-    wall_area = math.dist(wall[0], wall[1]) * math.dist(wall[1], wall[2])
-    scale = math.sqrt(area / wall_area)
-    return tuple(
-        (
-            centre[0] + scale * (point[0] - centre[0]),
-            centre[1] + scale * (point[1] - centre[1]),
-            centre[2] + scale * (point[2] - centre[2]),
-        )
-        for point in wall
+def _along(origin: Point, direction: Point, distance: float, z: float) -> Point:
+    return (origin[0] + direction[0] * distance, origin[1] + direction[1] * distance, z)
+
+
+def _offset(point: Point, direction: Point, distance: float) -> Point:
+    return (
+        point[0] + direction[0] * distance,
+        point[1] + direction[1] * distance,
+        point[2] + direction[2] * distance,
     )
+
+
+def _wall_axes(wall: Sequence[Point]) -> tuple[Point, Point, float]:
+    """(unit vector left to right seen from outside, outward unit normal, facade length)."""
+    lower_left, lower_right = wall[1], wall[2]
+    span = math.dist(lower_left, lower_right)
+    along = (
+        (lower_right[0] - lower_left[0]) / span,
+        (lower_right[1] - lower_left[1]) / span,
+        0.0,
+    )
+    outward = (along[1], -along[0], 0.0)  # horizontal, 90 degrees clockwise from 'along'
+    return along, outward, span
+
+
+def window_rectangles(params: EnergyPlusParameters, facade: Facade) -> list[tuple[Point, ...]]:
+    """The windows of ``facade``: each centred in an equal bay, wall vertex order."""
+    count = params.window_count(facade)
+    if count == 0:
+        return []
+    wall = wall_vertices(params)[facade]
+    along, _, span = _wall_axes(wall)
+    bay = span / count
+    width = params.window_area_m2(facade) / params.window_height_m / count
+    bottom = params.window_sill_height_m
+    top = bottom + params.window_height_m
+    rectangles: list[tuple[Point, ...]] = []
+    for index in range(count):
+        left = index * bay + (bay - width) / 2
+        right = left + width
+        rectangles.append(
+            (
+                _along(wall[1], along, left, top),
+                _along(wall[1], along, left, bottom),
+                _along(wall[1], along, right, bottom),
+                _along(wall[1], along, right, top),
+            )
+        )
+    return rectangles
 
 
 def _vertex_fields(points: Iterable[Point]) -> list[tuple[object, str]]:
@@ -314,6 +481,68 @@ def _surface(
     )
 
 
+def _shading(name: str, base: str, points: Sequence[Point]) -> str:
+    return idf_object(
+        "Shading:Zone:Detailed",
+        (name, "Name"),
+        (base, "Base Surface Name"),
+        ("", "Transmittance Schedule Name"),
+        (len(points), "Number of Vertices"),
+        *_vertex_fields(points),
+    )
+
+
+def _facing(points: tuple[Point, ...], direction: Point) -> tuple[Point, ...]:
+    """``points`` in the vertex order whose (right-hand) normal points along ``direction``."""
+    a, b, c = points[0], points[1], points[2]
+    u = (b[0] - a[0], b[1] - a[1], b[2] - a[2])
+    v = (c[0] - b[0], c[1] - b[1], c[2] - b[2])
+    normal = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+    if sum(n * d for n, d in zip(normal, direction, strict=True)) >= 0:
+        return points
+    return tuple(reversed(points))
+
+
+def _shading_devices(
+    params: EnergyPlusParameters,
+    facade: Facade,
+    wall: Sequence[Point],
+    windows: Sequence[Sequence[Point]],
+) -> list[str]:
+    """The overhang above the facade and the fins beside each of its windows.
+
+    EnergyPlus casts shadows from both faces of attached shading; the vertex order
+    only makes the overhang face the ground and each fin face away from its window,
+    as drawn in the cases.
+    """
+    base = f"Wall {facade.capitalize()}"
+    along, outward, _ = _wall_axes(wall)
+    objects = []
+    depth = params.overhang_depth_m
+    if depth > 0:
+        upper_left, upper_right = wall[0], wall[3]
+        overhang = (
+            upper_left,
+            upper_right,
+            _offset(upper_right, outward, depth),
+            _offset(upper_left, outward, depth),
+        )
+        name = f"Overhang {facade.capitalize()}"
+        objects.append(_shading(name, base, _facing(overhang, (0.0, 0.0, -1.0))))
+    fin = params.fin_depth_m
+    if fin > 0:
+        height = params.height_m
+        for number, window in enumerate(windows, start=1):
+            for side, foot, sign in (("left", window[1], -1.0), ("right", window[2], 1.0)):
+                bottom = (foot[0], foot[1], 0.0)
+                top = (foot[0], foot[1], height)
+                points = (top, bottom, _offset(bottom, outward, fin), _offset(top, outward, fin))
+                away = (sign * along[0], sign * along[1], 0.0)
+                name = f"Fin {facade.capitalize()} {number} {side}"
+                objects.append(_shading(name, base, _facing(points, away)))
+    return objects
+
+
 def _geometry(params: EnergyPlusParameters) -> list[str]:
     length, width, height = params.length_m, params.width_m, params.height_m
     objects = []
@@ -321,12 +550,12 @@ def _geometry(params: EnergyPlusParameters) -> list[str]:
     for facade, points in walls.items():
         wall_name = f"Wall {facade.capitalize()}"
         objects.append(_surface(wall_name, "Wall", "Exterior Wall", "Outdoors", points))
-        area = params.window_area_m2(facade)
-        if area > 0:
+        windows = window_rectangles(params, facade)
+        for number, window in enumerate(windows, start=1):
             objects.append(
                 idf_object(
                     "FenestrationSurface:Detailed",
-                    (f"Window {facade.capitalize()}", "Name"),
+                    (f"Window {facade.capitalize()} {number}", "Name"),
                     ("Window", "Surface Type"),
                     ("Window", "Construction Name"),
                     (wall_name, "Building Surface Name"),
@@ -335,9 +564,11 @@ def _geometry(params: EnergyPlusParameters) -> list[str]:
                     ("", "Frame and Divider Name"),
                     (1, "Multiplier"),
                     (4, "Number of Vertices"),
-                    *_vertex_fields(window_vertices(points, area)),
+                    *_vertex_fields(window),
                 )
             )
+        if windows:
+            objects += _shading_devices(params, facade, points, windows)
     roof = ((0, width, height), (0, 0, height), (length, 0, height), (length, width, height))
     floor = ((length, width, 0), (length, 0, 0), (0, 0, 0), (0, width, 0))
     objects.append(_surface("Roof", "Roof", "Roof", "Outdoors", roof))
@@ -345,40 +576,53 @@ def _geometry(params: EnergyPlusParameters) -> list[str]:
     return objects
 
 
-def _day_schedule(day: float, night: float, params: EnergyPlusParameters) -> list[str]:
-    """Schedule:Compact 'Until' fields for one day with an optional night period."""
-    if not params.night_setback:
-        return ["Until: 24:00", _fmt(day)]
-    start, end = params.night_start_hour, params.night_end_hour
-    # (hour the period ends, value) in chronological order, zero-length periods dropped
-    if start > end:  # the night wraps midnight: night, day, night
-        periods = [(end, night), (start, day), (24, night)]
-    else:  # the night lies within one day: day, night, day
-        periods = [(start, day), (end, night), (24, day)]
+def _in_period(hour: int, start: int, end: int) -> bool:
+    """Whether the clock hour ``hour`` (hour:00 to hour+1:00) lies in [start, end)."""
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end  # wraps midnight
+
+
+def hourly_setpoints(params: EnergyPlusParameters) -> tuple[list[float], list[float]]:
+    """(heating, cooling) setpoints for each of the 24 hours of every day."""
+    heating, cooling = [], []
+    for hour in range(24):
+        night = params.night_setback and _in_period(
+            hour, params.night_start_hour, params.night_end_hour
+        )
+        venting = params.night_ventilation and _in_period(
+            hour, params.night_ventilation_start_hour, params.night_ventilation_end_hour
+        )
+        heating.append(params.night_heating_setpoint_c if night else params.heating_setpoint_c)
+        if venting:
+            cooling.append(COOLING_OFF_C)
+        else:
+            cooling.append(params.night_cooling_setpoint_c if night else params.cooling_setpoint_c)
+    return heating, cooling
+
+
+def until_fields(values: Sequence[float]) -> list[str]:
+    """Schedule:Compact 'Until' fields for 24 hourly values, equal neighbours merged."""
+    if len(values) != 24:
+        raise ValueError(f"expected 24 hourly values, got {len(values)}")
     fields: list[str] = []
-    previous = 0
-    for hour, value in periods:
-        if hour > previous:
-            fields += [f"Until: {hour:02d}:00", _fmt(value)]
-            previous = hour
+    for hour, value in enumerate(values, start=1):
+        if hour == 24 or values[hour] != value:
+            fields += [f"Until: {hour:02d}:00", _fmt(float(value))]
     return fields
 
 
-def _compact_schedule(name: str, limits: str, day_fields: list[str]) -> str:
-    values = ["Through: 12/31", "For: AllDays", *day_fields]
+def _compact_schedule(name: str, limits: str, values: Sequence[float]) -> str:
+    fields = ["Through: 12/31", "For: AllDays", *until_fields(values)]
     return idf_object(
         "Schedule:Compact",
         (name, "Name"),
         (limits, "Schedule Type Limits Name"),
-        *((value, "") for value in values),
+        *((value, "") for value in fields),
     )
 
 
-def _controls_and_loads(params: EnergyPlusParameters) -> list[str]:
-    heating = _day_schedule(params.heating_setpoint_c, params.night_heating_setpoint_c, params)
-    cooling = _day_schedule(params.cooling_setpoint_c, params.night_cooling_setpoint_c, params)
-    heating_limit = "LimitCapacity" if params.heating_capacity_kw > 0 else "NoLimit"
-    cooling_limit = "LimitCapacity" if params.cooling_capacity_kw > 0 else "NoLimit"
+def _schedule_limits() -> list[str]:
     return [
         idf_object(
             "ScheduleTypeLimits",
@@ -407,14 +651,11 @@ def _controls_and_loads(params: EnergyPlusParameters) -> list[str]:
             ("Fraction", "Schedule Type Limits Name"),
             (1, "Hourly Value"),
         ),
-        idf_object(
-            "Schedule:Constant",
-            ("Dual Setpoint Control", "Name"),
-            ("Control Type", "Schedule Type Limits Name"),
-            (4, "Hourly Value"),
-        ),
-        _compact_schedule("Heating Setpoint", "Temperature", heating),
-        _compact_schedule("Cooling Setpoint", "Temperature", cooling),
+    ]
+
+
+def _gains_and_air(params: EnergyPlusParameters) -> list[str]:
+    objects = [
         idf_object(
             "ElectricEquipment",
             ("Internal Gains", "Name"),
@@ -444,20 +685,86 @@ def _controls_and_loads(params: EnergyPlusParameters) -> list[str]:
             (0.0, "Velocity Term Coefficient"),
             (0.0, "Velocity Squared Term Coefficient"),
         ),
+    ]
+    if params.night_ventilation and params.night_ventilation_m3_h > 0:
+        venting = [
+            1.0
+            if _in_period(
+                hour, params.night_ventilation_start_hour, params.night_ventilation_end_hour
+            )
+            else 0.0
+            for hour in range(24)
+        ]
+        objects += [
+            _compact_schedule("Night Ventilation Hours", "Fraction", venting),
+            idf_object(
+                "ZoneVentilation:DesignFlowRate",
+                ("Night Ventilation", "Name"),
+                (ZONE, "Zone or ZoneList or Space or SpaceList Name"),
+                ("Night Ventilation Hours", "Schedule Name"),
+                ("Flow/Zone", "Design Flow Rate Calculation Method"),
+                (params.night_ventilation_m3_h / 3600.0, "Design Flow Rate {m3/s}"),
+                ("", "Flow Rate per Floor Area {m3/s-m2}"),
+                ("", "Flow Rate per Person {m3/s-person}"),
+                ("", "Air Changes per Hour {1/hr}"),
+                ("Natural", "Ventilation Type"),
+                (0.0, "Fan Pressure Rise {Pa}"),
+                (1.0, "Fan Total Efficiency"),
+                (1.0, "Constant Term Coefficient"),
+                (0.0, "Temperature Term Coefficient"),
+                (0.0, "Velocity Term Coefficient"),
+                (0.0, "Velocity Squared Term Coefficient"),
+            ),
+        ]
+    return objects
+
+
+def _thermostat_and_ideal_loads(params: EnergyPlusParameters) -> list[str]:
+    if params.hvac == "free_float":
+        return []
+    heating, cooling = hourly_setpoints(params)
+    if params.hvac == "heating_and_cooling":
+        control_type, control = 4, "ThermostatSetpoint:DualSetpoint"
+        setpoint = idf_object(
+            control,
+            ("Setpoints", "Name"),
+            ("Heating Setpoint", "Heating Setpoint Temperature Schedule Name"),
+            ("Cooling Setpoint", "Cooling Setpoint Temperature Schedule Name"),
+        )
+    elif params.hvac == "heating_only":
+        control_type, control = 1, "ThermostatSetpoint:SingleHeating"
+        setpoint = idf_object(
+            control, ("Setpoints", "Name"), ("Heating Setpoint", "Setpoint Temperature Schedule")
+        )
+    else:
+        control_type, control = 2, "ThermostatSetpoint:SingleCooling"
+        setpoint = idf_object(
+            control, ("Setpoints", "Name"), ("Cooling Setpoint", "Setpoint Temperature Schedule")
+        )
+    schedules = []
+    if params.heats:
+        schedules.append(_compact_schedule("Heating Setpoint", "Temperature", heating))
+    if params.cools:
+        schedules.append(_compact_schedule("Cooling Setpoint", "Temperature", cooling))
+    heating_limit = "LimitCapacity" if params.heating_capacity_kw > 0 else "NoLimit"
+    cooling_limit = "LimitCapacity" if params.cooling_capacity_kw > 0 else "NoLimit"
+    return [
+        idf_object(
+            "Schedule:Constant",
+            ("Thermostat Control Type", "Name"),
+            ("Control Type", "Schedule Type Limits Name"),
+            (control_type, "Hourly Value"),
+        ),
+        *schedules,
         idf_object(
             "ZoneControl:Thermostat",
             ("Thermostat", "Name"),
             (ZONE, "Zone or ZoneList Name"),
-            ("Dual Setpoint Control", "Control Type Schedule Name"),
-            ("ThermostatSetpoint:DualSetpoint", "Control 1 Object Type"),
-            ("Dual Setpoints", "Control 1 Name"),
+            ("Thermostat Control Type", "Control Type Schedule Name"),
+            (control, "Control 1 Object Type"),
+            ("Setpoints", "Control 1 Name"),
         ),
-        idf_object(
-            "ThermostatSetpoint:DualSetpoint",
-            ("Dual Setpoints", "Name"),
-            ("Heating Setpoint", "Heating Setpoint Temperature Schedule Name"),
-            ("Cooling Setpoint", "Cooling Setpoint Temperature Schedule Name"),
-        ),
+        setpoint,
         idf_object(
             "ZoneHVAC:EquipmentConnections",
             (ZONE, "Zone Name"),
@@ -472,7 +779,7 @@ def _controls_and_loads(params: EnergyPlusParameters) -> list[str]:
             ("Zone Equipment", "Name"),
             ("SequentialLoad", "Load Distribution Scheme"),
             ("ZoneHVAC:IdealLoadsAirSystem", "Zone Equipment 1 Object Type"),
-            ("Ideal Loads", "Zone Equipment 1 Name"),
+            (IDEAL_LOADS, "Zone Equipment 1 Name"),
             (1, "Zone Equipment 1 Cooling Sequence"),
             (1, "Zone Equipment 1 Heating or No-Load Sequence"),
             ("", "Zone Equipment 1 Sequential Cooling Fraction Schedule Name"),
@@ -480,7 +787,7 @@ def _controls_and_loads(params: EnergyPlusParameters) -> list[str]:
         ),
         idf_object(
             "ZoneHVAC:IdealLoadsAirSystem",
-            ("Ideal Loads", "Name"),
+            (IDEAL_LOADS, "Name"),
             ("", "Availability Schedule Name"),
             ("Zone Supply Inlet", "Zone Supply Air Node Name"),
             ("", "Zone Exhaust Air Node Name"),
@@ -525,14 +832,14 @@ def _simulation_setup(params: EnergyPlusParameters, inputs: ModelInputs) -> list
             "Building",
             ("Single Zone", "Name"),
             (params.orientation_deg, "North Axis {deg}"),
-            ("Suburbs", "Terrain"),
+            (params.terrain.capitalize(), "Terrain"),
             (0.04, "Loads Convergence Tolerance Value {W}"),
             (0.4, "Temperature Convergence Tolerance Value {deltaC}"),
             ("FullInteriorAndExterior", "Solar Distribution"),
             (25, "Maximum Number of Warmup Days"),
             (6, "Minimum Number of Warmup Days"),
         ),
-        idf_object("Timestep", (6, "Number of Timesteps per Hour")),
+        idf_object("Timestep", (TIMESTEPS_PER_HOUR, "Number of Timesteps per Hour")),
         idf_object(
             "GlobalGeometryRules",
             ("UpperLeftCorner", "Starting Vertex Position"),
@@ -584,13 +891,17 @@ def _simulation_setup(params: EnergyPlusParameters, inputs: ModelInputs) -> list
     ]
 
 
-# Meters the results are read from (the ideal loads system's heating and
-# cooling energy is metered as district heating water and district cooling).
-HEATING_METER: Final = "Heating:DistrictHeatingWater"
-COOLING_METER: Final = "Cooling:DistrictCooling"
-
-
-def _outputs() -> list[str]:
+def _outputs(params: EnergyPlusParameters) -> list[str]:
+    variables = [
+        idf_object(
+            "Output:Variable",
+            (key, "Key Value"),
+            (name, "Variable Name"),
+            ("Hourly", "Reporting Frequency"),
+        )
+        for key, name in HOURLY_VARIABLES
+        if key != IDEAL_LOADS or params.hvac != "free_float"
+    ]
     return [
         idf_object(
             "Output:SQLite",
@@ -603,8 +914,7 @@ def _outputs() -> list[str]:
             ("JtoKWH", "Unit Conversion"),
         ),
         idf_object("Output:Table:SummaryReports", ("AllSummary", "Report 1 Name")),
-        idf_object("Output:Meter", (HEATING_METER, "Key Name"), ("Monthly", "Frequency")),
-        idf_object("Output:Meter", (COOLING_METER, "Key Name"), ("Monthly", "Frequency")),
+        *variables,
         idf_object(
             "OutputControl:Files",
             *(
@@ -654,17 +964,20 @@ def build_idf(params: EnergyPlusParameters, inputs: ModelInputs) -> str:
     sections = [
         ("Simulation setup, site and run period", _simulation_setup(params, inputs)),
         ("Constructions (U-values with light or heavy mass layers)", _constructions(params)),
-        ("Geometry", _geometry(params)),
+        ("Geometry, windows and shading", _geometry(params)),
         (
-            "Schedules, internal gains, infiltration, thermostat, ideal loads",
-            (_controls_and_loads(params)),
+            "Schedules, internal gains, infiltration, ventilation",
+            [*_schedule_limits(), *_gains_and_air(params)],
         ),
-        ("Outputs", _outputs()),
+        ("Thermostat and ideal loads", _thermostat_and_ideal_loads(params)),
+        ("Outputs", _outputs(params)),
     ]
     parts = [
         "! Generated by purelms-energyplus-single-zone; one thermal zone, ideal loads.\n",
     ]
     for title, objects in sections:
+        if not objects:
+            continue
         parts.append(f"\n! ---- {title}\n\n")
         parts.append("\n".join(objects))
     return "".join(parts)

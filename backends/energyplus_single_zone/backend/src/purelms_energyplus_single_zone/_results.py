@@ -2,20 +2,21 @@
 
 Where each number comes from, and why there:
 
-* Annual heating, cooling, site energy, EUI and end uses: the
-  AnnualBuildingUtilityPerformanceSummary tables for "Entire Facility" in
-  ``TabularDataWithStrings``: the same numbers EnergyPlus prints in
-  eplustbl.htm, so the artifact and the outputs agree. Values are converted
-  from whatever unit the table states (kWh, MJ, GJ, J) rather than assumed.
-* Monthly heating and cooling: the monthly ``Heating:DistrictHeatingWater`` and
-  ``Cooling:DistrictCooling`` meters (``ReportData`` joined with
-  ``ReportDataDictionary`` and ``Time``, in J). These are the meters the ideal
-  loads system's energy is reported on, and the annual table sums the same
-  meters, so the twelve months add up to the annual value.
-* Peaks and their times: the EnergyMeters report's maximum of those meters,
-  i.e. the largest zone-timestep (10 minute) average demand of the year.
-  (The SQL ``ReportExtendedData`` min/max of monthly meters was found to be
-  unreliable in 25.2: most months hold the -1e14 sentinel.)
+* Heating, sensible and latent cooling (annual, monthly, peak) and the zone air
+  temperature: the hourly output variables the IDF asks for (``ReportData``
+  joined with ``ReportDataDictionary``, ``Time`` and ``EnvironmentPeriods``, in
+  J and C). Hourly, because ANSI/ASHRAE Standard 140 defines its peak loads as
+  hourly-integrated and its free-float temperatures as hourly values: the peak is
+  the largest hourly energy divided by one hour, at the end of that hour. The
+  loads are the ideal loads' *zone* sensible heating and cooling, the quantities
+  the standard compares; the moisture the 13 C supply air condenses out of humid
+  zone air is the latent cooling, reported apart. The twelve months and the
+  annual total are sums of the same hours, so they agree exactly.
+* Site energy, EUI and end uses: the AnnualBuildingUtilityPerformanceSummary
+  tables for "Entire Facility" in ``TabularDataWithStrings``: the same numbers
+  EnergyPlus prints in eplustbl.htm. Their cooling is the metered district
+  cooling, i.e. sensible plus latent. Values are converted from whatever unit the
+  table states (kWh, MJ, GJ, J) rather than assumed.
 * Unmet hours: SystemSummary "Time Setpoint Not Met" for the Facility, the
   "During Heating" and "During Cooling" columns: hours in which the zone
   temperature was more than the reporting tolerance (0.2 K) below the heating or
@@ -40,13 +41,23 @@ from pathlib import Path
 from typing import Final
 
 __all__ = [
+    "LATENT_COOLING",
+    "SENSIBLE_COOLING",
+    "SENSIBLE_HEATING",
+    "ZONE_AIR_TEMPERATURE",
     "AnnualResults",
+    "HourlySummary",
     "ResultsError",
     "kwh_from",
     "read_results",
 ]
 
 KWH_PER_M2_TO_KBTU_PER_FT2: Final = 3.412141633 / 10.76391042
+
+SENSIBLE_HEATING: Final = "Zone Ideal Loads Zone Sensible Heating Energy"
+SENSIBLE_COOLING: Final = "Zone Ideal Loads Zone Sensible Cooling Energy"
+LATENT_COOLING: Final = "Zone Ideal Loads Zone Latent Cooling Energy"
+ZONE_AIR_TEMPERATURE: Final = "Zone Mean Air Temperature"
 
 _J_PER_KWH: Final = 3.6e6
 _TO_KWH: Final[dict[str, float]] = {
@@ -59,21 +70,7 @@ _TO_KWH: Final[dict[str, float]] = {
     "mj": 1e6 / _J_PER_KWH,
     "gj": 1e9 / _J_PER_KWH,
 }
-
-_MONTHS: Final = (
-    "JAN",
-    "FEB",
-    "MAR",
-    "APR",
-    "MAY",
-    "JUN",
-    "JUL",
-    "AUG",
-    "SEP",
-    "OCT",
-    "NOV",
-    "DEC",
-)
+_HOURS_PER_YEAR: Final = 8760
 
 _ABUPS: Final = "AnnualBuildingUtilityPerformanceSummary"
 _FACILITY: Final = "Entire Facility"
@@ -87,10 +84,14 @@ class ResultsError(RuntimeError):
 class AnnualResults:
     heating_kwh: float
     cooling_kwh: float
+    latent_cooling_kwh: float
     peak_heating_kw: float
     peak_cooling_kw: float
     peak_heating_time: str
     peak_cooling_time: str
+    zone_temperature_min_c: float
+    zone_temperature_max_c: float
+    zone_temperature_mean_c: float
     site_energy_kwh: float
     site_eui_kwh_m2: float
     site_eui_kbtu_ft2: float
@@ -101,6 +102,32 @@ class AnnualResults:
     unmet_cooling_hours: float
     energyplus_version: str
     weather_file: str
+
+
+@dataclass(frozen=True)
+class HourlySummary:
+    """One hourly output variable over the run period, summarised by SQLite.
+
+    Energies are in kWh (so an hour's value is also its average power in kW),
+    temperatures in C.
+    """
+
+    monthly: tuple[float, ...]  # 12 sums
+    minimum: float
+    maximum: float
+    maximum_at: str  # 'MM-DD HH:00', the end of the hour with the largest value
+    mean: float
+
+    @property
+    def total(self) -> float:
+        return sum(self.monthly)
+
+    def peak(self) -> tuple[float, str]:
+        """(largest value, when); (0, '') if the value is never positive."""
+        return (self.maximum, self.maximum_at) if self.maximum > 0 else (0.0, "")
+
+
+_IDLE: Final = HourlySummary((0.0,) * 12, 0.0, 0.0, "", 0.0)
 
 
 def kwh_from(value: float, units: str) -> float:
@@ -165,52 +192,66 @@ def _end_uses(db: sqlite3.Connection) -> dict[str, float]:
     return {key: round(kwh, 3) for key, kwh in kept.items()}
 
 
-def _monthly_meter(db: sqlite3.Connection, meter: str) -> list[float]:
-    rows = db.execute(
-        "SELECT t.Month, SUM(r.Value), d.Units FROM ReportData r "
-        "JOIN ReportDataDictionary d ON r.ReportDataDictionaryIndex = d.ReportDataDictionaryIndex "
-        "JOIN Time t ON r.TimeIndex = t.TimeIndex "
-        "JOIN EnvironmentPeriods e ON t.EnvironmentPeriodIndex = e.EnvironmentPeriodIndex "
-        "WHERE d.Name = ? AND d.ReportingFrequency = 'Monthly' AND d.IsMeter = 1 "
-        "AND e.EnvironmentType = 3 "  # 3 = weather file run period
-        "GROUP BY t.Month, d.Units ORDER BY t.Month",
-        (meter,),
-    ).fetchall()
-    by_month = {int(month): kwh_from(total, units) for month, total, units in rows}
-    if sorted(by_month) != list(range(1, 13)):
-        raise ResultsError(f"monthly meter {meter!r}: months {sorted(by_month)} in eplusout.sql")
-    return [by_month[month] for month in range(1, 13)]
+def _hourly(db: sqlite3.Connection) -> dict[str, HourlySummary]:
+    """Every hourly output variable of the run period, summarised, by variable name.
 
-
-def _peak(db: sqlite3.Connection, meter: str) -> tuple[float, str]:
-    """(peak demand in kW, 'MM-DD HH:MM') of ``meter`` from the EnergyMeters report."""
-    rows = db.execute(
-        "SELECT ColumnName, Value, Units FROM TabularDataWithStrings "
-        "WHERE ReportName = 'EnergyMeters' AND ReportForString = ? AND RowName = ?",
-        (_FACILITY, meter),
-    ).fetchall()
-    peak: float | None = None
-    when = ""
-    for column, value, units in rows:
-        if column.endswith("Maximum Value"):
-            scale = {"w": 1e-3, "kw": 1.0}.get(units.strip().lower())
-            if scale is None:
-                raise ResultsError(f"peak of {meter!r} in unexpected unit {units!r}")
-            peak = _number(value, f"peak of {meter}") * scale
-        elif column.startswith("Timestamp of Maximum"):
-            when = _timestamp(value)
-    if peak is None:
-        raise ResultsError(f"no peak for meter {meter!r} in the EnergyMeters report")
-    return peak, when
-
-
-def _timestamp(value: str) -> str:
-    """'07-JAN-07:10' -> '01-07 07:10'; anything else (e.g. '-') is returned stripped."""
-    match = re.fullmatch(r"\s*(\d{1,2})-([A-Z]{3})-(\d{1,2}):(\d{2})\s*", value)
-    if not match or match.group(2) not in _MONTHS:
-        return value.strip()
-    month = _MONTHS.index(match.group(2)) + 1
-    return f"{month:02d}-{int(match.group(1)):02d} {int(match.group(3)):02d}:{match.group(4)}"
+    The sums, extremes and the hour of each month's maximum are computed by SQLite
+    (a bare column beside a single MAX() comes from the row holding the maximum),
+    grouped by the integer dictionary index: several times faster than fetching the
+    8760 rows of each variable or grouping by name through the dictionary join, and
+    this read is part of every run's overhead over the bare engine. The IDF runs no
+    sizing periods, so every row belongs to the weather-file run period (checked).
+    Energies (J) are converted to kWh; anything else (C) is kept as it is.
+    """
+    (others,) = db.execute(
+        "SELECT COUNT(*) FROM EnvironmentPeriods WHERE EnvironmentType != 3"  # 3 = run period
+    ).fetchone()
+    if others:
+        raise ResultsError("eplusout.sql holds environments besides the weather-file run period")
+    variables = {
+        int(index): (str(name), str(units))
+        for index, name, units in db.execute(
+            "SELECT ReportDataDictionaryIndex, Name, Units FROM ReportDataDictionary "
+            "WHERE ReportingFrequency = 'Hourly' AND IsMeter = 0"
+        )
+    }
+    monthly: dict[int, dict[int, float]] = {index: {} for index in variables}
+    counts = dict.fromkeys(variables, 0)
+    maxima: dict[int, tuple[float, str]] = {}
+    for index, month, total, count, high, day, hour in db.execute(
+        "SELECT r.ReportDataDictionaryIndex, t.Month, SUM(r.Value), COUNT(*), MAX(r.Value), "
+        "t.Day, t.Hour FROM ReportData r JOIN Time t ON r.TimeIndex = t.TimeIndex "
+        "GROUP BY r.ReportDataDictionaryIndex, t.Month"
+    ):
+        if index not in variables:
+            continue
+        monthly[index][int(month)] = float(total)
+        counts[index] += int(count)
+        when = f"{int(month):02d}-{int(day):02d} {int(hour):02d}:00"
+        if index not in maxima or float(high) > maxima[index][0]:
+            maxima[index] = (float(high), when)
+    minima = {
+        int(index): float(low)
+        for index, low in db.execute(
+            "SELECT ReportDataDictionaryIndex, MIN(Value) FROM ReportData "
+            "GROUP BY ReportDataDictionaryIndex"
+        )
+    }
+    summaries = {}
+    for index, (name, units) in variables.items():
+        by_month = monthly[index]
+        if counts[index] != _HOURS_PER_YEAR or sorted(by_month) != list(range(1, 13)):
+            raise ResultsError(f"{name!r}: {counts[index]} hourly values in eplusout.sql")
+        scale = kwh_from(1.0, units) if units.strip().upper() == "J" else 1.0
+        high, when = maxima[index]
+        summaries[name] = HourlySummary(
+            monthly=tuple(by_month[month] * scale for month in range(1, 13)),
+            minimum=minima[index] * scale,
+            maximum=high * scale,
+            maximum_at=when,
+            mean=sum(by_month.values()) / counts[index] * scale,
+        )
+    return summaries
 
 
 def _version(db: sqlite3.Connection) -> str:
@@ -226,7 +267,7 @@ def _weather_file(db: sqlite3.Connection) -> str:
     return _cell(cells, "Weather File", "Value", "weather file")[0].strip()
 
 
-def read_results(sql: Path, *, heating_meter: str, cooling_meter: str) -> AnnualResults:
+def read_results(sql: Path) -> AnnualResults:
     """Every output of the backend that comes from eplusout.sql."""
     with _connect(sql) as db:
         site = _cells(db, _ABUPS, "Site and Source Energy")
@@ -237,27 +278,37 @@ def read_results(sql: Path, *, heating_meter: str, cooling_meter: str) -> Annual
         site_kwh = kwh_from(_number(total_value, "site energy"), total_units)
         eui_kwh_m2 = kwh_from(_number(eui_value, "site EUI"), eui_units)
 
-        end_uses = _end_uses(db)
-        peak_heating, peak_heating_time = _peak(db, heating_meter)
-        peak_cooling, peak_cooling_time = _peak(db, cooling_meter)
-
         unmet = _cells(db, "SystemSummary", "Time Setpoint Not Met")
         unmet_heating = _number(_cell(unmet, "Facility", "During Heating", "unmet")[0], "unmet")
         unmet_cooling = _number(_cell(unmet, "Facility", "During Cooling", "unmet")[0], "unmet")
 
+        hourly = _hourly(db)
+        temperature = hourly.get(ZONE_AIR_TEMPERATURE)
+        if temperature is None:
+            raise ResultsError(f"no hourly {ZONE_AIR_TEMPERATURE!r} in eplusout.sql")
+        heating = hourly.get(SENSIBLE_HEATING, _IDLE)  # no ideal loads in free float
+        cooling = hourly.get(SENSIBLE_COOLING, _IDLE)
+        latent = hourly.get(LATENT_COOLING, _IDLE)
+        peak_heating, peak_heating_time = heating.peak()
+        peak_cooling, peak_cooling_time = cooling.peak()
         return AnnualResults(
-            heating_kwh=end_uses.get("heating", 0.0),
-            cooling_kwh=end_uses.get("cooling", 0.0),
+            heating_kwh=round(heating.total, 3),
+            cooling_kwh=round(cooling.total, 3),
+            latent_cooling_kwh=round(latent.total, 3),
+            # an hour's energy in kWh is that hour's average power in kW
             peak_heating_kw=round(peak_heating, 4),
             peak_cooling_kw=round(peak_cooling, 4),
             peak_heating_time=peak_heating_time,
             peak_cooling_time=peak_cooling_time,
+            zone_temperature_min_c=round(temperature.minimum, 3),
+            zone_temperature_max_c=round(temperature.maximum, 3),
+            zone_temperature_mean_c=round(temperature.mean, 3),
             site_energy_kwh=round(site_kwh, 3),
             site_eui_kwh_m2=round(eui_kwh_m2, 3),
             site_eui_kbtu_ft2=round(eui_kwh_m2 * KWH_PER_M2_TO_KBTU_PER_FT2, 3),
-            end_uses_kwh=end_uses,
-            monthly_heating_kwh=[round(v, 3) for v in _monthly_meter(db, heating_meter)],
-            monthly_cooling_kwh=[round(v, 3) for v in _monthly_meter(db, cooling_meter)],
+            end_uses_kwh=_end_uses(db),
+            monthly_heating_kwh=[round(v, 3) for v in heating.monthly],
+            monthly_cooling_kwh=[round(v, 3) for v in cooling.monthly],
             unmet_heating_hours=unmet_heating,
             unmet_cooling_hours=unmet_cooling,
             energyplus_version=_version(db),

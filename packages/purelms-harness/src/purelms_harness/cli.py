@@ -59,7 +59,7 @@ from ._manifest import (
 __all__ = ["main"]
 
 _console = Console(highlight=False)
-_errors = Console(stderr=True, highlight=False)
+_errors = Console(stderr=True, highlight=False, soft_wrap=True)  # one problem, one line
 
 
 class UsageError(Exception):

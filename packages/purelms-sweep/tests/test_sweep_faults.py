@@ -106,9 +106,9 @@ def faulty_root(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 def start_sweep(root: Path, out: Path, env: dict[str, str], *grid: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "purelms_harness.cli", "--root", str(root), "sweep"]
     return subprocess.Popen(
-        [sys.executable, "-m", "purelms_harness.cli", "--root", str(root), "sweep", "faulty"]
-        + [*grid, *SWEEP_OPTIONS, str(out)],
+        [*command, "faulty", *grid, *SWEEP_OPTIONS, str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -58,7 +58,7 @@ from ._manifest import (
 
 __all__ = ["main"]
 
-_console = Console(highlight=False)
+_console = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)  # one problem, one line
 
 

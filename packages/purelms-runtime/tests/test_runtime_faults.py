@@ -324,8 +324,11 @@ def test_a_file_uri_outside_the_input_folder_is_never_read(tmp_path: Path) -> No
 
 
 @contextmanager
-def endpoint(hang: set[str]) -> Iterator[tuple[str, list[str]]]:
-    """A loopback platform whose paths ending in a name of ``hang`` never answer."""
+def endpoint(hang: set[str], answer: int = 200) -> Iterator[tuple[str, list[str]]]:
+    """A loopback platform whose paths ending in a name of ``hang`` never answer.
+
+    The others answer ``answer``.
+    """
     release = threading.Event()
     seen: list[str] = []
 
@@ -340,7 +343,7 @@ def endpoint(hang: set[str]) -> Iterator[tuple[str, list[str]]]:
             if event in hang:
                 release.wait(60)
                 return
-            self.send_response(200)
+            self.send_response(answer)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -406,6 +409,45 @@ def test_a_hanging_complete_endpoint_costs_the_budget_not_a_minute(tmp_path: Pat
     assert elapsed < budget + 3.0, f"{elapsed:.1f} s for a {budget} s budget"
     assert seen.count("complete") >= 1
     assert (output_dir / "output.json").is_file()
+
+
+def test_a_409_on_complete_counts_as_delivered(tmp_path: Path) -> None:
+    """409: the platform already holds this run's completion (an earlier answer was lost)."""
+    with endpoint(hang=set(), answer=409) as (base, seen):
+        document = envelope("echo", callback_url_complete=f"{base}/complete")
+        input_dir, output_dir = folders(tmp_path, document)
+        proc = run_module(
+            "purelms_echo", backend_env(input_dir, output_dir, PURELMS_CALLBACK_TOKEN="t")
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert seen == ["complete"], "delivered: not retried"
+
+
+def test_sigint_cancels_like_sigterm_without_a_traceback(tmp_path: Path, faults: Any) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    document = envelope("echo")
+    document["parameters"] = {"delay_seconds": 30}
+    input_dir, output_dir = folders(tmp_path, document)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "purelms_echo"],
+        env=backend_env(input_dir, output_dir, PURELMS_WORK_DIR=str(work)),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert faults.wait_until(lambda: any(work.iterdir()), 20)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    out = parse_output_envelope((output_dir / "output.json").read_bytes())
+    assert out.status is OutputStatus.CANCELLED
+    assert out.messages[-1].text == "run cancelled (SIGINT)"
+    assert not any(work.iterdir())
 
 
 # -- file modes ----------------------------------------------------------------------------

@@ -214,7 +214,8 @@ def _as_json_where_types_clash(tables: Sequence[Any]) -> list[Any]:
                 None if v is None else v if isinstance(v, str) else _json(v)
                 for v in table.column(name).to_pylist()
             ]
-            table = table.set_column(index, pa.field(name, pa.string()), [values])
+            column = pa.array(values, pa.string())
+            table = table.set_column(index, pa.field(name, pa.string()), column)
         unified.append(table)
     return unified
 

@@ -309,7 +309,14 @@ def _worker(
         die_with_parent(signal.SIGKILL)
     if os.getppid() != supervisor:  # it died before the kernel was asked
         os._exit(1)
-    start_reaper(lifeline, os.getpid(), context.work_dir, keep_work_dir=keep_work_dir)
+    try:
+        start_reaper(lifeline, os.getpid(), context.work_dir, keep_work_dir=keep_work_dir)
+    except OSError as exc:  # e.g. a process limit: the run goes on, less protected
+        print(
+            f"purelms-runtime: warning: no reaper for this run ({describe_os_error(exc)}); "
+            "if the supervisor is killed, processes the backend started may outlive it",
+            file=sys.stderr,
+        )
     os.close(lifeline)
     final: tuple[Any, ...]
     try:

@@ -1,11 +1,20 @@
 """Fixtures shared by the runtime, harness and sweep tests: real backends in real processes,
 real loopback HTTP. Here (above the three packages) so that each package's tests find them.
+
+The fault tests (marked ``faults``) also need real file systems that fail: ``tmpfs`` mounts
+a small (or read-only) tmpfs for one test. Tests run as root here, and root ignores file
+modes, so a mount is the honest way to get EROFS or ENOSPC; where mounting is impossible
+the test fails, naming the reason, rather than skipping.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import subprocess
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -62,3 +71,108 @@ def make_backend(tmp_path: Path) -> MakeBackend:
         return BackendManifest(path=manifest_path, data=data), {"PYTHONPATH": str(package_dir)}
 
     return make
+
+
+Tmpfs = Callable[..., contextlib.AbstractContextManager[Path]]
+
+
+@pytest.fixture
+def tmpfs() -> Iterator[Tmpfs]:
+    """``with tmpfs(path, size="256k", read_only=False): ...`` mounts a tmpfs at ``path``."""
+    mounted: list[Path] = []
+
+    @contextlib.contextmanager
+    def mount(path: Path, *, size: str = "1m", read_only: bool = False) -> Iterator[Path]:
+        path.mkdir(parents=True, exist_ok=True)
+        options = f"size={size}" + (",ro" if read_only else "")
+        proc = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            pytest.fail(
+                f"cannot mount a tmpfs at {path} (fault tests need root and mount(8)): "
+                f"{proc.stderr.strip()}"
+            )
+        mounted.append(path)
+        try:
+            yield path
+        finally:
+            subprocess.run(["umount", "-l", str(path)], check=False)
+            mounted.remove(path)
+
+    yield mount
+    for path in mounted:  # a test that failed inside the with block
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+class FaultTools:
+    """Helpers of the fault tests (a fixture, since test modules cannot import a conftest)."""
+
+    @staticmethod
+    def fill(folder: Path) -> None:
+        _fill(folder)
+
+    @staticmethod
+    def is_running(pid: int) -> bool:
+        return _is_running(pid)
+
+    @staticmethod
+    def processes_mentioning(text: str) -> list[int]:
+        return _processes_mentioning(text)
+
+    @staticmethod
+    def wait_until(condition: Callable[[], bool], seconds: float, step: float = 0.02) -> bool:
+        return _wait_until(condition, seconds, step)
+
+
+@pytest.fixture(scope="session")
+def faults() -> FaultTools:
+    return FaultTools()
+
+
+def _fill(folder: Path) -> None:
+    """Write into ``folder`` until its file system is full (ENOSPC)."""
+    with (folder / "filler").open("wb") as handle:
+        with contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose environment or command line contains ``text`` (not this one)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            blob = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if text.encode() in blob and _is_running(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float, step: float = 0.02) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; returns its last value."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return condition()
+        time.sleep(step)
+    return True

@@ -120,22 +120,24 @@ def test_validate_prints_one_line_per_problem(tmp_path: Path) -> None:
 def test_fifty_concurrent_runs_against_one_callback_server(
     echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
 ) -> None:
+    received = []
+
     def one(i: int) -> str:
         request = RunRequest(parameters={"message": f"run {i}"})
         result = run_local(echo_manifest, request, server=server, run_dir=tmp_path / f"r{i}")
         assert result.ok, result.problems
         assert result.envelope_out is not None
         assert result.envelope_out.outputs["echoed"] == f"run {i}"
+        received.extend(result.callbacks)
         return str(result.envelope_in.run_id)
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         run_ids = list(pool.map(one, range(50)))
-    completes = Counter(
-        c.run_id for c in server.received() if c.event is BackendCallbackEvent.COMPLETE
-    )
+    completes = Counter(c.run_id for c in received if c.event is BackendCallbackEvent.COMPLETE)
     assert len(set(run_ids)) == 50
     assert completes == Counter(dict.fromkeys(run_ids, 1))
-    assert all(c.accepted for c in server.received())
+    assert all(c.accepted and c.authenticated for c in received)
+    assert all(server.received(run_id) == [] for run_id in run_ids), "finished runs are forgotten"
 
 
 def test_evidence_verify_fails_after_any_byte_of_any_file_changes(

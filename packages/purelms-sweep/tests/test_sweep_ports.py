@@ -246,3 +246,18 @@ def test_sweep_names_are_exported_but_imported_lazily() -> None:
         "assert 'distributed' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_rows_whose_column_types_clash_still_stack_as_json_strings() -> None:
+    """A row built without its manifest (parameters as JSON strings) beside typed rows."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from purelms_sweep._table import stack
+
+    typed = pa.table({"status": ["success"], "delay_seconds": pa.array([0.5], pa.float64())})
+    untyped = pa.table({"status": ["error"], "delay_seconds": ["0.25"]})
+    empty = pa.table({"status": ["error"], "delay_seconds": pa.array([None], pa.float64())})
+    table = stack([typed, untyped, empty])
+    assert table.schema.field("delay_seconds").type == pa.string()
+    assert table.column("delay_seconds").to_pylist() == ["0.5", "0.25", None]
+    assert table.column("status").to_pylist() == ["success", "error", "error"]

@@ -15,7 +15,8 @@ the ``purelms.cli`` entry-point group, so this package never imports them.
 
 from importlib.metadata import version as _version
 
-from ._callback_server import CallbackServer, ReceivedCallback
+from ._args import OneLineParser, non_negative_seconds, whole_seconds
+from ._callback_server import MAX_BODY_BYTES, CallbackServer, ReceivedCallback
 from ._container import (
     ContainerEngine,
     ContainerError,
@@ -24,8 +25,16 @@ from ._container import (
     detect_engine,
     open_output_dir,
 )
-from ._evidence import EVIDENCE_NAME, build_evidence, file_digest, verify_evidence
-from ._local_run import BackendLauncher, LocalRunResult, RunRequest, default_run_dir, run_local
+from ._errors import RunCancelled, RunRequestError, describe_os_error
+from ._evidence import EVIDENCE_NAME, build_evidence, file_digest, verify_evidence, write_evidence
+from ._local_run import (
+    BackendLauncher,
+    LocalRunResult,
+    RunRequest,
+    default_run_dir,
+    run_local,
+    timeout_seconds_of,
+)
 from ._manifest import (
     MANIFEST_NAME,
     BackendManifest,
@@ -43,6 +52,7 @@ __version__ = _version("purelms-harness")
 __all__ = [
     "EVIDENCE_NAME",
     "MANIFEST_NAME",
+    "MAX_BODY_BYTES",
     "BackendLauncher",
     "BackendManifest",
     "CallbackServer",
@@ -51,12 +61,16 @@ __all__ = [
     "ContainerLauncher",
     "LocalRunResult",
     "ManifestError",
+    "OneLineParser",
     "ReceivedCallback",
+    "RunCancelled",
     "RunRequest",
+    "RunRequestError",
     "__version__",
     "build_evidence",
     "container_run_args",
     "default_run_dir",
+    "describe_os_error",
     "detect_engine",
     "discover",
     "file_digest",
@@ -64,8 +78,12 @@ __all__ = [
     "manifest_drift",
     "model_outputs",
     "model_parameters",
+    "non_negative_seconds",
     "open_output_dir",
     "run_local",
+    "timeout_seconds_of",
     "verify_evidence",
+    "whole_seconds",
+    "write_evidence",
     "write_manifest_lists",
 ]

@@ -1,19 +1,43 @@
 """A loopback stand-in for the platform's callback endpoints.
 
-It is strict the way the platform is: a wrong bearer token gets 401, an
-unknown path 404, a body that fails the wire schema 422 (with the
-one-line-per-problem errors as the response text). Every request, accepted
-or not, is recorded so the harness and the tests can report exactly what
-happened. One server serves any number of concurrent runs, keyed by run_id.
+One server serves any number of concurrent runs, keyed by run_id. Each run is
+**registered** first and gets a bearer token of its own (an HMAC of the run id
+under the server's secret), so a backend can only ever speak for its own run.
+
+It is strict the way the platform is, and it decides as much as it can before
+reading a body, so that nobody on loopback can spend its memory or a run's
+verdict:
+
+=====  ==========================================================================
+404    an unknown path, event or run (never registered, or already forgotten)
+400    a malformed ``Content-Length`` (``abc``, negative); 411 when it is missing
+401    a missing or wrong bearer token (checked before the body is read)
+413    a body over ``MAX_BODY_BYTES`` (1 MiB; nothing of it is read)
+422    a body that fails the wire schema (one line per problem as the text)
+409    a second complete callback for a run that already has one
+200    accepted
+=====  ==========================================================================
+
+Every request that names a registered run is recorded (``received``), with
+``authenticated`` telling whether it carried that run's token. Only
+authenticated records can speak about a run: the harness's verdict ignores
+the rest, so unauthenticated or malformed requests never change it. Nothing a
+client sends makes this server print a traceback: connection errors are
+silent, anything else is one line on stderr.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -28,7 +52,12 @@ from purelms_shared import (
     format_validation_error,
 )
 
-__all__ = ["CallbackServer", "ReceivedCallback"]
+__all__ = ["MAX_BODY_BYTES", "CallbackServer", "ReceivedCallback"]
+
+#: Largest callback body accepted; real ones are a few hundred bytes.
+MAX_BODY_BYTES = 1 << 20
+#: Seconds a client may take to send its request (a stalled sender frees its thread).
+_SOCKET_TIMEOUT_SECONDS = 10.0
 
 _PATH = re.compile(r"^/api/v1/sims/internal/runs/(?P<run_id>[0-9a-fA-F-]{36})/(?P<event>\w+)$")
 _BODIES: dict[BackendCallbackEvent, type[BaseModel]] = {
@@ -46,21 +75,48 @@ class ReceivedCallback:
     problem: str
     body: BaseModel | None
     received_at: float
+    #: True when the request carried the run's own bearer token.
+    authenticated: bool = True
 
 
 Listener = Callable[[ReceivedCallback], None]
 
 
-class CallbackServer:
-    """``with CallbackServer(token) as server: server.url_for(run_id, "progress")``."""
+@dataclass
+class _Run:
+    token: str
+    listener: Listener | None
+    complete: CompleteCallback | None = None
+    complete_claimed: bool = False
+    received: list[ReceivedCallback] = field(default_factory=list)
 
-    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.token = token
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+            return  # the client went away or stalled: nothing to report
+        print(
+            f"purelms: callback server: request from {client_address[0]} failed: "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+
+
+class CallbackServer:
+    """``with CallbackServer() as server: token = server.register(run_id)``.
+
+    ``token`` is the server's secret from which every run's token is derived
+    (random when omitted); it is never a run's token itself.
+    """
+
+    def __init__(self, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._secret = (token or secrets.token_urlsafe(32)).encode()
         self._lock = threading.Condition()
-        self._received: list[ReceivedCallback] = []
-        self._listeners: dict[str, Listener] = {}
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
+        self._runs: dict[str, _Run] = {}
+        self._httpd = _QuietServer((host, port), self._handler_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
@@ -95,33 +151,50 @@ class CallbackServer:
     ) -> None:
         self.stop()
 
-    def listen(self, run_id: str, listener: Listener) -> None:
-        """Call ``listener`` (from the server thread) for every callback of ``run_id``."""
-        with self._lock:
-            self._listeners[run_id] = listener
+    def token_for(self, run_id: str) -> str:
+        """The bearer token of ``run_id`` (the same for the server's lifetime)."""
+        key = run_id.lower().encode()
+        return hmac.new(self._secret, key, hashlib.sha256).hexdigest()
 
-    def received(self, run_id: str | None = None) -> list[ReceivedCallback]:
+    def register(self, run_id: str, listener: Listener | None = None) -> str:
+        """Accept callbacks for ``run_id``; returns its token. ``listener`` sees each record."""
+        token = self.token_for(run_id)
         with self._lock:
-            return [r for r in self._received if run_id is None or r.run_id == run_id]
+            self._runs[run_id.lower()] = _Run(token=token, listener=listener)
+        return token
+
+    def forget(self, run_id: str) -> None:
+        """Stop accepting callbacks for ``run_id`` (later ones get 404) and drop its records."""
+        with self._lock:
+            self._runs.pop(run_id.lower(), None)
+
+    def received(self, run_id: str) -> list[ReceivedCallback]:
+        with self._lock:
+            run = self._runs.get(run_id.lower())
+            return list(run.received) if run else []
 
     def wait_for_complete(self, run_id: str, timeout: float) -> bool:
+        """True once ``run_id`` has an accepted complete callback (waits up to ``timeout``)."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                if any(
-                    r.run_id == run_id and r.event is BackendCallbackEvent.COMPLETE
-                    for r in self._received
-                ):
+                run = self._runs.get(run_id.lower())
+                if run is not None and run.complete is not None:
                     return True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
                 self._lock.wait(remaining)
 
-    def _record(self, record: ReceivedCallback) -> None:
+    def _record(self, run_id: str, record: ReceivedCallback) -> None:
         with self._lock:
-            self._received.append(record)
-            listener = self._listeners.get(record.run_id)
+            run = self._runs.get(run_id)
+            if run is None:
+                return
+            run.received.append(record)
+            if record.accepted and isinstance(record.body, CompleteCallback):
+                run.complete = record.body
+            listener = run.listener
             self._lock.notify_all()
         if listener is not None:
             listener(record)
@@ -130,20 +203,34 @@ class CallbackServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = _SOCKET_TIMEOUT_SECONDS
+
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
 
-            def _reply(self, status: HTTPStatus, text: str = "") -> None:
+            def _reply(self, status: HTTPStatus, text: str = "", *, close: bool = False) -> None:
                 data = text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
+                if close:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _content_length(self) -> int | tuple[HTTPStatus, str]:
+                if self.headers.get("Transfer-Encoding"):
+                    return HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length"
+                raw = self.headers.get("Content-Length")
+                if raw is None:
+                    return HTTPStatus.LENGTH_REQUIRED, "Content-Length is required"
+                text = raw.strip()
+                if not text.isascii() or not text.isdigit():
+                    return HTTPStatus.BAD_REQUEST, f"Content-Length {raw!r} is not a byte count"
+                return int(text)
+
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
                 match = _PATH.match(self.path)
                 event = None
                 if match:
@@ -152,12 +239,25 @@ class CallbackServer:
                     except ValueError:
                         event = None
                 if match is None or event is None:
-                    self._reply(HTTPStatus.NOT_FOUND, f"unknown callback path {self.path}")
+                    self._reply(HTTPStatus.NOT_FOUND, "unknown callback path", close=True)
                     return
                 run_id = match["run_id"].lower()
+                with server._lock:
+                    run = server._runs.get(run_id)
+                if run is None:
+                    self._reply(HTTPStatus.NOT_FOUND, f"unknown run {run_id}", close=True)
+                    return
 
-                def record(status: HTTPStatus, problem: str, body: BaseModel | None) -> None:
+                def record(
+                    status: HTTPStatus,
+                    problem: str,
+                    body: BaseModel | None = None,
+                    *,
+                    authenticated: bool = True,
+                    close: bool = False,
+                ) -> None:
                     server._record(
+                        run_id,
                         ReceivedCallback(
                             run_id=run_id,
                             event=event,
@@ -166,23 +266,53 @@ class CallbackServer:
                             problem=problem,
                             body=body,
                             received_at=time.monotonic(),
-                        )
+                            authenticated=authenticated,
+                        ),
                     )
-                    self._reply(status, problem)
+                    self._reply(status, problem, close=close)
 
-                if self.headers.get("Authorization") != f"Bearer {server.token}":
-                    record(HTTPStatus.UNAUTHORIZED, "wrong or missing bearer token", None)
+                length = self._content_length()
+                if isinstance(length, tuple):
+                    record(*length, authenticated=False, close=True)
+                    return
+                supplied = self.headers.get("Authorization", "")
+                if not hmac.compare_digest(supplied.encode(), f"Bearer {run.token}".encode()):
+                    record(
+                        HTTPStatus.UNAUTHORIZED,
+                        "wrong or missing bearer token",
+                        authenticated=False,
+                        close=True,
+                    )
+                    return
+                if length > MAX_BODY_BYTES:
+                    record(
+                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                        f"body of {length} bytes is over the {MAX_BODY_BYTES}-byte limit",
+                        close=True,
+                    )
+                    return
+                raw = self.rfile.read(length)
+                if len(raw) != length:
+                    record(
+                        HTTPStatus.BAD_REQUEST, "body shorter than its Content-Length", close=True
+                    )
                     return
                 try:
                     body = _BODIES[event].model_validate_json(raw)
                 except ValidationError as exc:
                     problem = format_validation_error(exc).replace("\n", "; ")
                     record(
-                        HTTPStatus.UNPROCESSABLE_ENTITY,
-                        f"invalid {event.value} body: {problem}",
-                        None,
+                        HTTPStatus.UNPROCESSABLE_ENTITY, f"invalid {event.value} body: {problem}"
                     )
                     return
+                if event is BackendCallbackEvent.COMPLETE:
+                    with server._lock:  # check and claim at once: two racing posts, one wins
+                        duplicate, run.complete_claimed = run.complete_claimed, True
+                    if duplicate:
+                        record(
+                            HTTPStatus.CONFLICT, "this run already has a complete callback", body
+                        )
+                        return
                 record(HTTPStatus.OK, "", body)
 
         return Handler

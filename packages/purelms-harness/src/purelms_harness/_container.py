@@ -34,6 +34,7 @@ from purelms_runtime.protocol import (
     INPUT_DIR_ENV,
     OUTPUT_DIR_ENV,
     OUTPUT_URI_ENV,
+    PARENT_PID_ENV,
     WORK_DIR_ENV,
 )
 
@@ -59,7 +60,7 @@ _NPROC_CAP = 16384
 #: Protocol variables the container gets otherwise (mounts, by name) or that name host paths.
 _NOT_PASSED = frozenset(
     {INPUT_DIR_ENV, OUTPUT_DIR_ENV, CALLBACK_TOKEN_ENV, WORK_DIR_ENV, ENGINE_ENV, RUNTIME_ENV}
-    | {"PURELMS_REPO_ROOT"}
+    | {PARENT_PID_ENV, "PURELMS_REPO_ROOT"}
 )
 
 

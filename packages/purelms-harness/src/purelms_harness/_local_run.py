@@ -1,28 +1,61 @@
 """Run a backend locally exactly as the platform would.
 
 The harness builds a valid input envelope, stages the input directory,
-serves the callback endpoints on loopback with a fresh bearer token, starts
-the backend's entrypoint (``python -m <module>``) as a subprocess with the
-runtime protocol's environment, and afterwards checks everything the
-platform checks: the exit code, the output envelope against the schema, the
-complete callback (exactly one, matching ``output.json``'s sha256 and size).
-Then it writes ``evidence.json``. Nothing here is specific to one backend.
+registers the run with the loopback callback server (which gives the run a
+bearer token of its own), starts the backend's entrypoint (``python -m
+<module>``) as a subprocess with the runtime protocol's environment, and
+afterwards checks everything the platform checks: the exit code, the output
+envelope against the schema, the complete callback (exactly one, matching
+``output.json``'s sha256 and size). Then it writes ``evidence.json``. Nothing
+here is specific to one backend.
+
+How it fails (each rule has a test in ``test_harness_faults``):
+
+* **Refused before anything exists.** The timeout, the progress interval, the
+  input files (read and hashed where they are) and the envelope itself are
+  checked before the run folder is created. A refusal is a
+  ``RunRequestError``: one line naming the field and the rule.
+* **Nothing left that blocks a retry.** If the run folder cannot be staged
+  (a full disk, a read-only folder), what was created is removed again, so a
+  retry with the same folder works. A run folder whose backend *ran* is kept:
+  it is that run's record, and a run is never overwritten.
+* **The backend's last words survive a full disk.** Its output goes through a
+  pipe; the last lines are kept in memory and copied to ``backend.stderr.log``,
+  so a log that cannot be written (on the same full disk) still leaves the
+  line that says what went wrong.
+* **Cancel.** Setting ``cancel`` forwards SIGTERM to the backend once (the
+  runtime then ends the run as ``cancelled``, with output and evidence as
+  usual) and SIGKILLs it after 10 s more. The backend runs in its own session,
+  so a terminal's Ctrl-C reaches only the harness, which forwards it. The
+  backend is told the harness's pid (``PURELMS_PARENT_PID``) and cancels
+  itself if the harness dies.
+* **Only the run's own callbacks count.** The verdict reads authenticated
+  callbacks only (those carrying the run's token): requests from anyone else
+  are recorded but never change it.
+* ``evidence.json`` is written atomically, mode 0644; its sha256 is returned
+  (``evidence_sha256``) for the caller to print and the platform to record.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import mimetypes
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from pydantic import JsonValue, ValidationError
 
@@ -30,7 +63,10 @@ from purelms_runtime.protocol import (
     CALLBACK_BACKOFF_ENV,
     CALLBACK_TOKEN_ENV,
     INPUT_DIR_ENV,
+    INPUT_ENVELOPE_NAME,
     OUTPUT_DIR_ENV,
+    OUTPUT_ENVELOPE_NAME,
+    PARENT_PID_ENV,
 )
 from purelms_shared import (
     INPUT_SCHEMA_V1,
@@ -47,12 +83,32 @@ from purelms_shared import (
 )
 
 from ._callback_server import CallbackServer, ReceivedCallback
-from ._evidence import EVIDENCE_NAME, build_evidence, file_digest
+from ._errors import RunCancelled, RunRequestError, describe_os_error
+from ._evidence import (
+    EVIDENCE_NAME,
+    READABLE_FILE_MODE,
+    build_evidence,
+    file_digest,
+    write_evidence,
+)
 from ._manifest import BackendManifest
 
-__all__ = ["BackendLauncher", "LocalRunResult", "RunRequest", "default_run_dir", "run_local"]
+__all__ = [
+    "BackendLauncher",
+    "LocalRunResult",
+    "RunRequest",
+    "default_run_dir",
+    "run_local",
+    "timeout_seconds_of",
+]
 
 _WATCHDOG_GRACE_SECONDS = 30.0
+_CANCEL_GRACE_SECONDS = 10.0
+_WAIT_STEP_SECONDS = 0.1
+_STDERR_LOG = "backend.stderr.log"
+_STDERR_TAIL_LINES = 400
+_STDERR_LINE_LIMIT = 1 << 16
+_READABLE_DIR_MODE = 0o755
 
 
 class BackendLauncher(Protocol):
@@ -71,12 +127,13 @@ class RunRequest:
     parameters: Mapping[str, JsonValue] = field(default_factory=dict)
     input_files: Sequence[tuple[InputFileRole, Path]] = ()
     out_dir: Path | None = None
+    #: Seconds > 0 (the CLI takes whole seconds); None: the manifest's default.
     timeout_seconds: float | None = None
     progress_min_interval_seconds: float = 0.5
     student_id: int = 1
     course_id: int = 1
     block_id: int = 1
-    #: Token handed to the backend; None means "the server's token" (tests pass a wrong one).
+    #: Token handed to the backend; None means "the run's token" (tests pass a wrong one).
     backend_token: str | None = None
     #: Extra environment for the backend process.
     env: Mapping[str, str] = field(default_factory=dict)
@@ -89,11 +146,16 @@ class LocalRunResult:
     run_dir: Path
     envelope_in: SimulationInputEnvelope
     exit_code: int
+    #: The last lines of the backend's stdout and stderr (kept in memory).
     stderr: str
     callbacks: list[ReceivedCallback]
     envelope_out: SimulationOutputEnvelope | None = None
     problems: list[str] = field(default_factory=list)
     evidence_path: Path | None = None
+    #: sha256 of evidence.json as written (for the platform to record).
+    evidence_sha256: str | None = None
+    #: True when a cancel was forwarded to the backend.
+    cancelled: bool = False
 
     @property
     def status(self) -> OutputStatus | None:
@@ -109,29 +171,201 @@ def default_run_dir(root: Path, slug: str) -> Path:
     return root / "runs" / f"{slug}-{stamp}-{secrets.token_hex(3)}"
 
 
-def _stage_input_files(request: RunRequest, input_dir: Path) -> list[InputFile]:
-    staged = []
-    for role, source in request.input_files:
-        if not source.is_file():
-            raise FileNotFoundError(f"--input-file {role.value}={source}: no such file")
-        target = input_dir / source.name
-        if target.name == "input.json" or target.exists():
-            raise FileExistsError(
-                f"--input-file {role.value}={source}: name clashes in {input_dir}"
-            )
-        shutil.copyfile(source, target)
-        sha256, size = file_digest(target)
-        staged.append(
-            InputFile(
-                role=role,
-                mime_type=mimetypes.guess_type(target.name)[0] or "application/octet-stream",
-                filename=target.name,
-                uri=target.resolve().as_uri(),
-                sha256=request.input_sha256_overrides.get(target.name, sha256),
-                size_bytes=size,
-            )
+def timeout_seconds_of(request: RunRequest, manifest: BackendManifest) -> float:
+    """The run's ``timeout_seconds`` (> 0, finite), else ``RunRequestError``.
+
+    None means the manifest's default; 0 is refused, never read as "the default".
+    Whole seconds come back as an ``int`` (the CLI accepts nothing else); a
+    fraction is passed on as the wire contract allows it.
+    """
+    value: object = request.timeout_seconds
+    if value is None:
+        value = manifest.default_timeout_seconds
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise RunRequestError(f"timeout_seconds {value!r}: must be a number of seconds > 0")
+    return int(value) if value == int(value) else float(value)
+
+
+def _check_progress_interval(value: float) -> float:
+    if isinstance(value, bool) or not (math.isfinite(value) and value >= 0):
+        raise RunRequestError(
+            f"progress_min_interval_seconds {value!r}: must be a number of seconds >= 0"
         )
-    return staged
+    return float(value)
+
+
+@dataclass(frozen=True)
+class _Source:
+    entry: InputFile
+    path: Path
+    sha256: str
+
+
+def _input_sources(request: RunRequest) -> list[_Source]:
+    """Every input file read and hashed where it is, before the run folder exists."""
+    sources: list[_Source] = []
+    names: set[str] = {INPUT_ENVELOPE_NAME}
+    for role, source in request.input_files:
+        what = f"--input-file {role.value}={source}"
+        try:
+            if not source.is_file():
+                raise RunRequestError(f"{what}: no such file")
+            sha256, size = file_digest(source)
+            uri = source.resolve().as_uri()
+        except OSError as exc:
+            raise RunRequestError(f"{what}: cannot read: {describe_os_error(exc)}") from exc
+        if source.name in names:
+            raise RunRequestError(f"{what}: the name {source.name!r} is taken in the input folder")
+        names.add(source.name)
+        entry = InputFile(
+            role=role,
+            mime_type=mimetypes.guess_type(source.name)[0] or "application/octet-stream",
+            filename=source.name,
+            uri=uri,  # where it was staged from; the backend reads only its copy in input/
+            sha256=request.input_sha256_overrides.get(source.name, sha256),
+            size_bytes=size,
+        )
+        sources.append(_Source(entry, source, sha256))
+    return sources
+
+
+class _RunFolder:
+    """The run folder: created fresh, removed again if the run never started."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir
+        self.input_dir = run_dir / "input"
+        self.output_dir = run_dir / "output"
+        self._made_root = False
+
+    def create(self) -> None:
+        what = f"run folder {self.path}"
+        try:
+            if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+                raise FileExistsError(f"run directory {self.path} is not empty")
+            if not self.path.exists():
+                self.path.mkdir(parents=True)
+                self._made_root = True
+            for folder in (self.input_dir, self.output_dir):
+                folder.mkdir()
+                folder.chmod(_READABLE_DIR_MODE)
+        except OSError as exc:
+            if isinstance(exc, FileExistsError) and not exc.errno:
+                raise
+            self.remove()
+            raise RunRequestError(f"{what}: cannot create: {describe_os_error(exc)}") from exc
+
+    def stage(self, sources: Sequence[_Source], envelope: SimulationInputEnvelope) -> None:
+        for source in sources:
+            target = self.input_dir / source.entry.filename
+            what = f"--input-file {source.entry.role.value}={source.path}"
+            try:
+                shutil.copyfile(source.path, target)
+                target.chmod(READABLE_FILE_MODE)
+                copied, _ = file_digest(target)
+            except OSError as exc:
+                raise RunRequestError(
+                    f"{what}: cannot copy into {self.input_dir}: {describe_os_error(exc)}"
+                ) from exc
+            if copied != source.sha256:
+                raise RunRequestError(f"{what}: the file changed while it was copied")
+        path = self.input_dir / INPUT_ENVELOPE_NAME
+        try:
+            path.write_text(envelope.model_dump_json(indent=2) + "\n")
+            path.chmod(READABLE_FILE_MODE)
+        except OSError as exc:
+            raise RunRequestError(f"cannot write {path}: {describe_os_error(exc)}") from exc
+
+    def remove(self) -> None:
+        """Remove what ``create`` made (the folder itself only when it made it)."""
+        if self._made_root:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        for folder in (self.input_dir, self.output_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.path / _STDERR_LOG).unlink(missing_ok=True)
+
+
+class _OutputTail:
+    """Reads the backend's output pipe: the last lines in memory, every line to a log file.
+
+    The log is a convenience; the tail is what the verdict quotes, so a log file
+    that cannot be written (a full disk) loses nothing the harness reports.
+    """
+
+    def __init__(self, pipe: IO[bytes], log_path: Path) -> None:
+        self._pipe = pipe
+        self._log_path = log_path
+        self._lines: deque[bytes] = deque(maxlen=_STDERR_TAIL_LINES)
+        self.log_error: str | None = None
+        self._thread = threading.Thread(target=self._pump, name="backend-output", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        log: IO[bytes] | None = None
+        try:
+            log = self._log_path.open("wb")
+        except OSError as exc:
+            self.log_error = describe_os_error(exc)
+        with self._pipe:
+            while line := self._pipe.readline(_STDERR_LINE_LIMIT):
+                self._lines.append(line)
+                if log is None:
+                    continue
+                try:
+                    log.write(line)
+                    log.flush()
+                except OSError as exc:
+                    self.log_error = describe_os_error(exc)
+                    with contextlib.suppress(OSError):
+                        log.close()
+                    log = None
+        if log is not None:
+            try:
+                log.close()
+            except OSError as exc:
+                self.log_error = describe_os_error(exc)
+
+    def join(self, timeout: float) -> str:
+        self._thread.join(timeout)
+        return b"".join(list(self._lines)).decode("utf-8", "replace")
+
+
+def _stop(process: subprocess.Popen[bytes], launcher: BackendLauncher | None) -> None:
+    """SIGKILL the backend's session leader (its worker dies with it) and the container."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if launcher is not None:
+        launcher.stop()
+
+
+def _wait(
+    process: subprocess.Popen[bytes],
+    timeout: float,
+    cancel: threading.Event | None,
+    launcher: BackendLauncher | None,
+) -> tuple[int, bool]:
+    """The backend's exit code, and whether a cancel was forwarded to it."""
+    watchdog = time.monotonic() + timeout + _WATCHDOG_GRACE_SECONDS
+    forwarded_at: float | None = None
+    while True:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return process.wait(timeout=_WAIT_STEP_SECONDS), forwarded_at is not None
+        now = time.monotonic()
+        if cancel is not None and cancel.is_set() and forwarded_at is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            forwarded_at = now
+        late = forwarded_at is not None and now > forwarded_at + _CANCEL_GRACE_SECONDS
+        if now > watchdog or late:
+            _stop(process, launcher)
+            return process.wait(), forwarded_at is not None
 
 
 def run_local(
@@ -143,112 +377,148 @@ def run_local(
     on_callback: Callable[[ReceivedCallback], None] | None = None,
     python: str = sys.executable,
     launcher: BackendLauncher | None = None,
+    cancel: threading.Event | None = None,
 ) -> LocalRunResult:
-    """Run ``manifest``'s backend once against ``server``; never raises for backend failures."""
-    input_dir = run_dir / "input"
-    output_dir = run_dir / "output"
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise FileExistsError(f"run directory {run_dir} is not empty")
-    input_dir.mkdir(parents=True)
-    output_dir.mkdir()
+    """Run ``manifest``'s backend once against ``server``.
+
+    Never raises for backend failures. Raises ``RunRequestError`` (a request or
+    run folder refused, nothing left behind), ``FileExistsError`` (``run_dir``
+    is not empty) or ``RunCancelled`` (``cancel`` was set before the backend
+    started).
+    """
+    timeout = timeout_seconds_of(request, manifest)
+    interval = _check_progress_interval(request.progress_min_interval_seconds)
+    sources = _input_sources(request)
     run_id = uuid.uuid4()
-    timeout = request.timeout_seconds or manifest.default_timeout_seconds
-    envelope = SimulationInputEnvelope(
-        schema_version=INPUT_SCHEMA_V1,
-        run_id=run_id,
-        backend_slug=manifest.slug,
-        backend_version=manifest.version,
-        student_id=request.student_id,
-        course_id=request.course_id,
-        block_id=request.block_id,
-        parameters=dict(request.parameters),
-        input_files=_stage_input_files(request, input_dir),
-        context=ExecutionContext(
-            callback_url_progress=server.url_for(str(run_id), BackendCallbackEvent.PROGRESS),
-            callback_url_complete=server.url_for(str(run_id), BackendCallbackEvent.COMPLETE),
-            callback_audience="purelms-local-harness",
-            timeout_seconds=float(timeout),
-            progress_min_interval_seconds=request.progress_min_interval_seconds,
-        ),
-    )
-    (input_dir / "input.json").write_text(envelope.model_dump_json(indent=2) + "\n")
-    if on_callback is not None:
-        server.listen(str(run_id), on_callback)
+    try:
+        envelope = SimulationInputEnvelope(
+            schema_version=INPUT_SCHEMA_V1,
+            run_id=run_id,
+            backend_slug=manifest.slug,
+            backend_version=manifest.version,
+            student_id=request.student_id,
+            course_id=request.course_id,
+            block_id=request.block_id,
+            parameters=dict(request.parameters),
+            input_files=[source.entry for source in sources],
+            context=ExecutionContext(
+                callback_url_progress=server.url_for(str(run_id), BackendCallbackEvent.PROGRESS),
+                callback_url_complete=server.url_for(str(run_id), BackendCallbackEvent.COMPLETE),
+                callback_audience="purelms-local-harness",
+                timeout_seconds=timeout,
+                progress_min_interval_seconds=interval,
+            ),
+        )
+    except ValidationError as exc:
+        raise RunRequestError("input envelope: " + "; ".join(error_lines(exc))) from exc
+    folder = _RunFolder(run_dir)
+    folder.create()
+    try:
+        folder.stage(sources, envelope)
+        if cancel is not None and cancel.is_set():
+            raise RunCancelled("cancelled before the backend started; nothing was run")
+    except BaseException:
+        folder.remove()
+        raise
+    token = server.register(str(run_id), on_callback)
     env = {
         **os.environ,
-        INPUT_DIR_ENV: str(input_dir),
-        OUTPUT_DIR_ENV: str(output_dir),
-        CALLBACK_TOKEN_ENV: request.backend_token
-        if request.backend_token is not None
-        else server.token,
+        INPUT_DIR_ENV: str(folder.input_dir),
+        OUTPUT_DIR_ENV: str(folder.output_dir),
+        CALLBACK_TOKEN_ENV: request.backend_token if request.backend_token is not None else token,
         CALLBACK_BACKOFF_ENV: os.environ.get(CALLBACK_BACKOFF_ENV, "0.5"),
+        PARENT_PID_ENV: str(os.getpid()),
         **request.env,
     }
     dispatched_at = datetime.now(UTC)
-    stderr_path = run_dir / "backend.stderr.log"
-    with stderr_path.open("wb") as stderr_file:
-        command = launcher.command(manifest, env) if launcher else [python, "-m", manifest.module]
+    command = launcher.command(manifest, env) if launcher else [python, "-m", manifest.module]
+    try:
         process = subprocess.Popen(
             command,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=stderr_file,
-            stderr=stderr_file,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the harness only; it forwards SIGTERM
         )
-        try:
-            exit_code = process.wait(timeout=timeout + _WATCHDOG_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            exit_code = process.wait()
-            if launcher is not None:
-                launcher.stop()
+    except OSError as exc:
+        server.forget(str(run_id))
+        folder.remove()
+        raise RunRequestError(f"cannot start {command[0]}: {describe_os_error(exc)}") from exc
+    assert process.stdout is not None
+    tail = _OutputTail(process.stdout, run_dir / _STDERR_LOG)
+    try:
+        exit_code, cancelled = _wait(process, timeout, cancel, launcher)
+    except BaseException:
+        _stop(process, launcher)
+        process.wait()
+        server.forget(str(run_id))
+        raise
     completed_at = datetime.now(UTC)
-    stderr = stderr_path.read_text(errors="replace")
+    stderr = tail.join(timeout=5.0)
     # A complete callback is POSTed before the process exits; give the server thread a moment.
     server.wait_for_complete(str(run_id), timeout=1.0 if exit_code == 0 else 0.1)
+    callbacks = server.received(str(run_id))
+    server.forget(str(run_id))
     result = LocalRunResult(
         run_dir=run_dir,
         envelope_in=envelope,
         exit_code=exit_code,
         stderr=stderr,
-        callbacks=server.received(str(run_id)),
+        callbacks=callbacks,
+        cancelled=cancelled,
     )
-    _check(result, output_dir)
+    _check(result, folder.output_dir, tail.log_error)
     if result.envelope_out is not None:
         evidence = build_evidence(
             run_dir,
             envelope,
             result.envelope_out,
-            input_dir=input_dir,
-            output_dir=output_dir,
+            input_dir=folder.input_dir,
+            output_dir=folder.output_dir,
             dispatched_at=dispatched_at,
             completed_at=completed_at,
             image_digest=launcher.image_digest if launcher else "",
         )
-        result.evidence_path = run_dir / EVIDENCE_NAME
-        result.evidence_path.write_text(evidence.model_dump_json(indent=2) + "\n")
+        path = run_dir / EVIDENCE_NAME
+        try:
+            result.evidence_sha256 = write_evidence(path, evidence)
+            result.evidence_path = path
+        except OSError as exc:
+            result.problems.append(f"cannot write {path}: {describe_os_error(exc)}")
     return result
 
 
-def _check(result: LocalRunResult, output_dir: Path) -> None:
+def _check(result: LocalRunResult, output_dir: Path, log_error: str | None) -> None:
     """Everything the platform would check after the container exits."""
     problems = result.problems
     if result.exit_code != 0:
         last = next(
-            (line for line in reversed(result.stderr.splitlines()) if line.strip()), "no stderr"
+            (line for line in reversed(result.stderr.splitlines()) if line.strip()), "no output"
         )
-        problems.append(f"backend exited with code {result.exit_code}: {last}")
-    for callback in result.callbacks:
-        if not callback.accepted:
-            problems.append(
-                f"{callback.event.value} callback rejected with HTTP {callback.status_code}: "
-                f"{callback.problem}"
-            )
-    output_path = output_dir / "output.json"
+        problems.append(f"backend exited with code {result.exit_code}: {last.strip()}")
+    if log_error is not None:
+        problems.append(f"cannot write {result.run_dir / _STDERR_LOG}: {log_error}")
+    own = [c for c in result.callbacks if c.authenticated]  # nobody else speaks for this run
+    accepted = [c for c in own if c.event is BackendCallbackEvent.COMPLETE and c.accepted]
+    for callback in own:
+        if callback.accepted:
+            continue
+        if callback.status_code == 409 and accepted and callback.body == accepted[0].body:
+            continue  # a retried complete whose first answer was lost: already delivered
+        problems.append(
+            f"{callback.event.value} callback rejected with HTTP {callback.status_code}: "
+            f"{callback.problem}"
+        )
+    output_path = output_dir / OUTPUT_ENVELOPE_NAME
     if not output_path.exists():
         problems.append("no output.json was written")
         return
-    raw = output_path.read_bytes()
+    try:
+        raw = output_path.read_bytes()
+    except OSError as exc:
+        problems.append(f"cannot read {output_path}: {describe_os_error(exc)}")
+        return
     try:
         result.envelope_out = parse_output_envelope(raw)
     except ValidationError as exc:
@@ -256,13 +526,10 @@ def _check(result: LocalRunResult, output_dir: Path) -> None:
         return
     if result.envelope_out.run_id != result.envelope_in.run_id:
         problems.append("output.json carries another run_id than the input envelope")
-    completes = [
-        c for c in result.callbacks if c.event is BackendCallbackEvent.COMPLETE and c.accepted
-    ]
-    if len(completes) != 1:
-        problems.append(f"expected exactly one accepted complete callback, got {len(completes)}")
+    if len(accepted) != 1:
+        problems.append(f"expected exactly one accepted complete callback, got {len(accepted)}")
     else:
-        body = completes[0].body
+        body = accepted[0].body
         assert isinstance(body, CompleteCallback)
         sha256, size = file_digest(output_path)
         if (body.output_sha256, body.output_size_bytes) != (sha256, size):

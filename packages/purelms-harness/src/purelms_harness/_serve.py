@@ -27,7 +27,7 @@ from typing import Any
 
 from purelms_shared import ProgressCallback
 
-from ._callback_server import CallbackServer, ReceivedCallback
+from ._callback_server import MAX_BODY_BYTES, CallbackServer, ReceivedCallback
 from ._local_run import RunRequest, default_run_dir, run_local
 from ._manifest import BackendManifest
 
@@ -303,7 +303,15 @@ class PreviewServer:
                 if self.path != "/api/runs":
                     self._problem(HTTPStatus.NOT_FOUND, f"no such endpoint: {self.path}")
                     return
-                length = int(self.headers.get("Content-Length") or 0)
+                raw_length = (self.headers.get("Content-Length") or "0").strip()
+                if not (raw_length.isascii() and raw_length.isdigit()):
+                    self._problem(HTTPStatus.BAD_REQUEST, "Content-Length is not a byte count")
+                    return
+                length = int(raw_length)
+                if length > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    self._problem(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+                    return
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError as exc:

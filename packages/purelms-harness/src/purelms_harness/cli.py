@@ -2,7 +2,11 @@
 
 Exit codes: 0 success; 1 the run ended in a domain failure (its status is
 named) or a check failed (validation, evidence); 2 usage errors and contract
-problems (bad manifest, backend exited non-zero, callbacks rejected).
+problems (bad manifest, backend exited non-zero, callbacks rejected), each
+reported on one line naming the option or file and the rule; 130 and 143
+when ``purelms run`` was interrupted by SIGINT (Ctrl-C) or SIGTERM: the signal
+is forwarded to the backend, which ends the run as ``cancelled`` (output and
+evidence written as usual), and one line says so. No traceback on any path.
 """
 
 from __future__ import annotations
@@ -10,8 +14,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import secrets
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -34,8 +41,10 @@ from purelms_shared import (
     parse_output_envelope,
 )
 
+from ._args import OneLineParser, non_negative_seconds, whole_seconds
 from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
+from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import verify_evidence
 from ._local_run import LocalRunResult, RunRequest, default_run_dir, run_local
 from ._manifest import (
@@ -49,8 +58,8 @@ from ._manifest import (
 
 __all__ = ["main"]
 
-_console = Console(highlight=False)
-_errors = Console(stderr=True, highlight=False)
+_console = Console(highlight=False, soft_wrap=True)
+_errors = Console(stderr=True, highlight=False, soft_wrap=True)  # one problem, one line
 
 
 class UsageError(Exception):
@@ -88,12 +97,51 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_value(raw: str) -> Any:
-    """``-p NAME=VALUE``: VALUE as JSON when it parses (numbers, true, lists), else a string."""
+def _non_finite(value: Any, path: str = "") -> str | None:
+    """The path of the first NaN or infinity inside a parsed JSON value, else None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "value"
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, f"{path}[{key!r}]" if path else f"[{key!r}]")
+        if found:
+            return found
+    return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_value(name: str, raw: str) -> Any:
+    """``-p NAME=VALUE``: VALUE as JSON when it parses (numbers, true, lists), else a string.
+
+    The wire format is JSON, which has no NaN or Infinity: a value that spells
+    one (``NaN``, ``Infinity``, ``inf``, ``1e999``) is refused here, naming the
+    parameter, rather than sent to a backend that would read it as a number.
+    """
+    rule = (
+        f"-p {name}={raw}: not a finite number; the wire format (JSON) has no NaN or "
+        f"Infinity (for the text, quote it: -p '{name}=\"{raw}\"')"
+    )
     try:
-        return json.loads(raw)
+        value = json.loads(raw, parse_constant=_refuse_constant)
     except ValueError:
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw
+        if not math.isfinite(number):
+            raise UsageError(rule) from None
         return raw
+    if _non_finite(value):
+        raise UsageError(rule)
+    return value
 
 
 def _split_pair(raw: str, flag: str) -> tuple[str, str]:
@@ -106,16 +154,22 @@ def _split_pair(raw: str, flag: str) -> tuple[str, str]:
 def _request(args: argparse.Namespace) -> RunRequest:
     parameters: dict[str, Any] = {}
     if args.params_file:
+        what = f"--params-file {args.params_file}"
         try:
-            loaded = json.loads(Path(args.params_file).read_text())
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--params-file {args.params_file}: {exc}") from exc
+            loaded = json.loads(Path(args.params_file).read_text(), parse_constant=_refuse_constant)
+        except OSError as exc:
+            raise UsageError(f"{what}: cannot read: {describe_os_error(exc)}") from exc
+        except ValueError as exc:
+            raise UsageError(f"{what}: not JSON (NaN and Infinity are not JSON): {exc}") from exc
         if not isinstance(loaded, dict):
-            raise UsageError(f"--params-file {args.params_file}: must hold a JSON object")
+            raise UsageError(f"{what}: must hold a JSON object")
+        where = _non_finite(loaded)
+        if where:
+            raise UsageError(f"{what}: {where} is not a finite number")
         parameters.update(loaded)
     for raw in args.param:
         name, value = _split_pair(raw, "-p")
-        parameters[name] = _parse_value(value)
+        parameters[name] = _parse_value(name, value)
     files = []
     for raw in args.input_file:
         role, path = _split_pair(raw, "--input-file")
@@ -175,6 +229,37 @@ def _print_result(manifest: BackendManifest, result: LocalRunResult) -> None:
         )
 
 
+class _Interrupts:
+    """SIGINT and SIGTERM during ``purelms run``: remembered and forwarded, never a traceback."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.signum is None:
+            self.signum = signum
+        self.cancel.set()
+
+    def __enter__(self) -> _Interrupts:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum or signal.SIGINT).name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
     request = _request(args)
@@ -200,24 +285,43 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress.update(task, step="complete")
 
     launcher = ContainerLauncher(args.image) if args.image else None
-    with CallbackServer(token=secrets.token_urlsafe(24)) as server, progress:
-        result = run_local(
-            manifest,
-            request,
-            server=server,
-            run_dir=run_dir,
-            on_callback=on_callback,
-            launcher=launcher,
-        )
+    with (
+        _Interrupts() as interrupts,
+        CallbackServer(token=secrets.token_urlsafe(24)) as server,
+        progress,
+    ):
+        try:
+            result = run_local(
+                manifest,
+                request,
+                server=server,
+                run_dir=run_dir,
+                on_callback=on_callback,
+                launcher=launcher,
+                cancel=interrupts.cancel,
+            )
+        except RunCancelled as exc:
+            progress.stop()
+            _errors.print(f"purelms: interrupted by {interrupts.name}: {exc}", markup=False)
+            return interrupts.exit_code
         if result.status is not None and result.status.value == "success":
             progress.update(task, completed=100)
     _print_result(manifest, result)
     _console.print(f"run directory: {run_dir}")
+    if result.evidence_path is not None:
+        _console.print(f"evidence: {result.evidence_path} sha256 {result.evidence_sha256}")
     for problem in result.problems:
         _errors.print(f"error: {problem}", markup=False)
+    status = result.status.value if result.status else "unknown"
+    if interrupts.signum is not None:
+        _errors.print(
+            f"purelms: interrupted by {interrupts.name}: the run was cancelled "
+            f"(status {status}); its folder is {run_dir}",
+            markup=False,
+        )
+        return interrupts.exit_code
     if result.problems:
         return 2
-    status = result.status.value if result.status else "unknown"
     if status != "success":
         _errors.print(f"run ended with status {status}", markup=False)
         return 1
@@ -225,14 +329,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sha256_arg(text: str) -> str:
+    value = text.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise argparse.ArgumentTypeError(f"must be 64 hex digits (a sha256), got {text!r}")
+    return value
+
+
 def cmd_evidence_verify(args: argparse.Namespace) -> int:
-    problems = verify_evidence(Path(args.dir))
+    problems = verify_evidence(Path(args.dir), expected_sha256=args.sha256)
     if problems:
         _errors.print(f"evidence mismatch: {problems[0]}", markup=False)
         for extra in problems[1:]:
             _errors.print(f"also: {extra}", markup=False)
         return 1
-    _console.print(f"evidence verified: {args.dir}")
+    checked = " against the recorded sha256" if args.sha256 else ""
+    _console.print(f"evidence verified{checked}: {args.dir}")
     return 0
 
 
@@ -294,7 +406,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="purelms",
         description="Run purelms simulation backends locally, as the platform would.",
     )
@@ -326,13 +438,13 @@ def _parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<slug>-<time>)")
     p_run.add_argument(
         "--timeout",
-        type=float,
+        type=whole_seconds,
         metavar="S",
-        help="timeout_seconds (default: the manifest's default_timeout_seconds)",
+        help="timeout_seconds, whole seconds > 0 (default: the manifest's default_timeout_seconds)",
     )
     p_run.add_argument(
         "--progress-interval",
-        type=float,
+        type=non_negative_seconds,
         default=0.5,
         metavar="S",
         help="progress_min_interval_seconds for the run (default 0.5)",
@@ -348,8 +460,19 @@ def _parser() -> argparse.ArgumentParser:
 
     p_evidence = sub.add_parser("evidence", help="evidence manifests")
     ev_sub = p_evidence.add_subparsers(dest="evidence_command", required=True)
-    p_verify = ev_sub.add_parser("verify", help="recompute every reference of DIR/evidence.json")
+    p_verify = ev_sub.add_parser(
+        "verify",
+        help="recompute every reference of DIR/evidence.json, confined to DIR; every file "
+        "of DIR/input and DIR/output must be covered",
+    )
     p_verify.add_argument("dir")
+    p_verify.add_argument(
+        "--sha256",
+        type=_sha256_arg,
+        metavar="HEX",
+        help="the sha256 of evidence.json recorded when the run was made (printed by "
+        "`purelms run`): checked first, so a consistently rewritten manifest is caught",
+    )
     p_verify.set_defaults(func=cmd_evidence_verify)
 
     p_validate = sub.add_parser("validate", help="validate a wire document")
@@ -382,12 +505,26 @@ def _add_plugin_parsers(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         code: int = args.func(args)
-    except (UsageError, ManifestError, ContainerError, FileExistsError, FileNotFoundError) as exc:
+    except (
+        UsageError,
+        RunRequestError,
+        ManifestError,
+        ContainerError,
+        FileExistsError,
+        FileNotFoundError,
+    ) as exc:
         _errors.print(f"purelms: error: {exc}", markup=False)
         return 2
+    except OSError as exc:  # a file this command needed: named, with the errno
+        where = f" {exc.filename}" if exc.filename else ""
+        _errors.print(f"purelms: error:{where}: {describe_os_error(exc)}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        _errors.print("purelms: interrupted (SIGINT)", markup=False)
+        return 128 + signal.SIGINT
     return code
 
 

@@ -5,18 +5,39 @@
 * ``output.json`` is written exclusively and atomically: the bytes go to a
   temporary file that is then hard-linked into place, so a reader never sees
   half a document and an existing envelope is never overwritten.
+* Files the platform reads (``output.json``, artifacts) are mode 0644
+  whatever the process's umask: the platform may read them as another user.
+* An ``OSError`` is reported with its symbolic name (``ENOSPC``, ``EROFS``,
+  ``ENAMETOOLONG``), which is what an operator searches for.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 from pathlib import Path, PurePosixPath
 
-__all__ = ["UnsafePath", "file_digest", "safe_child", "write_exclusive"]
+__all__ = [
+    "READABLE_FILE_MODE",
+    "UnsafePath",
+    "describe_os_error",
+    "file_digest",
+    "safe_child",
+    "write_exclusive",
+]
 
 _CHUNK = 1 << 20
+#: Mode of every file the platform reads (output.json, artifacts).
+READABLE_FILE_MODE = 0o644
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``"No space left on device (ENOSPC)"``: the message and the errno's name."""
+    name = errno.errorcode.get(exc.errno or 0)
+    text = exc.strerror or str(exc)
+    return f"{text} ({name})" if name else text
 
 
 class UnsafePath(ValueError):
@@ -57,6 +78,7 @@ def write_exclusive(path: Path, data: bytes) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, READABLE_FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -6,23 +6,42 @@ Rules from the runtime protocol, kept here and nowhere else:
   from the environment (``PURELMS_CALLBACK_TOKEN``), never from the envelope,
   so an envelope stored as evidence holds no secret.
 * The URL ``file:///dev/null`` means "no callbacks" (local, offline runs).
-* Progress is best effort: one try, a failure is a warning on stderr.
-* ``complete`` is retried with exponential backoff (5 tries by default);
-  client errors other than 408/429 are not retried (a wrong token will not
-  become right). Failing to deliver it is loud: the caller exits non-zero.
+* Progress is best effort: one try with a short timeout (2 s), a failure is a
+  warning on stderr. It is posted from a background sender (``_supervisor``),
+  so a slow or hanging progress endpoint never delays the run or its deadline.
+* ``complete`` is retried with exponential backoff (5 tries, first delay
+  ``PURELMS_CALLBACK_BACKOFF_SECONDS``, default 0.5 s) within a **total budget**
+  (``PURELMS_CALLBACK_BUDGET_SECONDS``, default 15 s): each try's timeout is
+  at most 5 s and never beyond the budget, so a platform that accepts the
+  connection and never answers costs at most the budget, not five full
+  timeouts plus the backoff. Client errors other than 408/429 are not retried
+  (a wrong token will not become right); 409 means the platform already holds
+  this run's completion (an earlier try was delivered but its answer lost), so
+  it counts as delivered. Failing to deliver is loud: the caller exits
+  non-zero.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from pydantic import BaseModel
 
-from .protocol import CALLBACK_BACKOFF_ENV, CALLBACK_TOKEN_ENV, NO_CALLBACKS_URL
+from ._errors import ContractViolation
+from .protocol import (
+    CALLBACK_BACKOFF_ENV,
+    CALLBACK_BUDGET_ENV,
+    CALLBACK_TOKEN_ENV,
+    DEFAULT_CALLBACK_BACKOFF_SECONDS,
+    DEFAULT_CALLBACK_BUDGET_SECONDS,
+    NO_CALLBACKS_URL,
+)
 
 __all__ = ["CallbackError", "CallbackPoster"]
 
@@ -33,29 +52,52 @@ class CallbackError(Exception):
     """A callback could not be delivered."""
 
 
+def _seconds_from_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ContractViolation(f"{name}={raw!r}: must be a number of seconds greater than 0")
+    return value
+
+
 @dataclass
 class CallbackPoster:
     token: str | None
-    timeout_seconds: float = 10.0
+    progress_timeout_seconds: float = 2.0
+    complete_timeout_seconds: float = 5.0
     complete_attempts: int = 5
-    backoff_seconds: float = 0.5
+    backoff_seconds: float = DEFAULT_CALLBACK_BACKOFF_SECONDS
+    complete_budget_seconds: float = DEFAULT_CALLBACK_BUDGET_SECONDS
 
     @classmethod
     def from_environment(cls) -> CallbackPoster:
-        backoff = float(os.environ.get(CALLBACK_BACKOFF_ENV, "0.5"))
-        return cls(token=os.environ.get(CALLBACK_TOKEN_ENV) or None, backoff_seconds=backoff)
+        """From ``PURELMS_CALLBACK_*``; a malformed value is a ContractViolation."""
+        return cls(
+            token=os.environ.get(CALLBACK_TOKEN_ENV) or None,
+            backoff_seconds=_seconds_from_env(
+                CALLBACK_BACKOFF_ENV, DEFAULT_CALLBACK_BACKOFF_SECONDS
+            ),
+            complete_budget_seconds=_seconds_from_env(
+                CALLBACK_BUDGET_ENV, DEFAULT_CALLBACK_BUDGET_SECONDS
+            ),
+        )
 
     @staticmethod
     def is_disabled(url: str) -> bool:
         return url == NO_CALLBACKS_URL
 
-    def _post_once(self, url: str, body: bytes) -> None:
+    def _post_once(self, url: str, body: bytes, timeout: float) -> None:
         request = urllib.request.Request(url, data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace").strip().splitlines()
@@ -70,32 +112,39 @@ class CallbackPoster:
         if self.is_disabled(url):
             return None
         try:
-            self._post_once(url, body.model_dump_json().encode())
+            self._post_once(url, body.model_dump_json().encode(), self.progress_timeout_seconds)
         except CallbackError as exc:
             return f"progress callback not delivered: {exc}"
         return None
 
     def post_complete(self, url: str, body: BaseModel) -> int:
-        """Post with retries; returns the number of attempts; raises CallbackError."""
+        """Post with retries within the budget; returns the attempts made; raises CallbackError."""
         if self.is_disabled(url):
             return 0
         data = body.model_dump_json().encode()
+        started = time.monotonic()
+        deadline = started + self.complete_budget_seconds
         delay = self.backoff_seconds
-        for attempt in range(1, self.complete_attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = min(self.complete_timeout_seconds, deadline - time.monotonic())
             try:
-                self._post_once(url, data)
+                self._post_once(url, data, max(timeout, 0.05))
                 return attempt
             except CallbackError as exc:
                 cause = exc.__cause__
-                final = attempt == self.complete_attempts
-                if isinstance(cause, urllib.error.HTTPError) and (
-                    400 <= cause.code < 500 and cause.code not in _RETRYABLE_CLIENT_ERRORS
-                ):
-                    raise CallbackError(f"complete callback rejected: {exc}") from exc
-                if final:
+                if isinstance(cause, urllib.error.HTTPError):
+                    if cause.code == HTTPStatus.CONFLICT:
+                        return attempt  # the platform already has this run's completion
+                    if 400 <= cause.code < 500 and cause.code not in _RETRYABLE_CLIENT_ERRORS:
+                        raise CallbackError(f"complete callback rejected: {exc}") from exc
+                remaining = deadline - time.monotonic()
+                if attempt >= self.complete_attempts or remaining <= delay:
+                    spent = time.monotonic() - started
                     raise CallbackError(
-                        f"complete callback not delivered after {attempt} attempts: {exc}"
+                        f"complete callback not delivered after {attempt} attempts in "
+                        f"{spent:.1f} s (budget {self.complete_budget_seconds:g} s): {exc}"
                     ) from exc
             time.sleep(delay)
             delay *= 2
-        raise AssertionError("unreachable")

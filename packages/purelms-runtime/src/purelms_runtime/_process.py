@@ -1,23 +1,64 @@
-"""Killing a process together with everything it started.
+"""Killing a process together with everything it started, and tying lifetimes together.
 
-The backend's function runs in a child that starts its own session, so its
+The backend's function runs in a worker that starts its own session, so its
 process group holds every process it spawns (an engine, its helpers).
 Killing the group reaches them all; descendants that moved to a session of
 their own are found through ``/proc`` before the kill, so none is left behind.
+
+Lifetimes (why each piece exists):
+
+* **The worker dies with its supervisor.** The kernel's parent-death signal
+  (``prctl(PR_SET_PDEATHSIG)``) kills the worker the moment its supervisor
+  exits, however it exits (SIGKILL and out-of-memory included), so no worker
+  ever writes into an output folder its harness has stopped watching.
+* **And takes its process group with it.** A parent-death signal reaches one
+  process only, not an engine the worker started. So the worker forks a
+  *reaper* first: a tiny process in the worker's group that holds nothing but
+  the read end of a *lifeline* pipe whose only write end the supervisor holds.
+  When the supervisor dies, the kernel closes that end, the reaper reads EOF,
+  kills the worker's whole tree and removes the run's work folder. The reaper
+  is a process, not a thread of the worker, so neither the worker's
+  parent-death SIGKILL nor a function stuck in C code can stop it.
+* **The supervisor may die with its launcher.** A launcher that wants it
+  (the local harness) names itself in ``PURELMS_PARENT_PID``; the supervisor
+  then asks for SIGTERM when that parent dies, which cancels the run the
+  ordinary way (``cancelled`` envelope, work folder removed).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import shutil
 import signal
+import sys
+import time
 from pathlib import Path
 
-__all__ = ["descendants", "kill_tree"]
+__all__ = ["descendants", "die_with_parent", "group_members", "kill_tree", "start_reaper"]
+
+_PR_SET_PDEATHSIG = 1
 
 
-def _parent_map() -> dict[int, int]:
-    parents: dict[int, int] = {}
+def die_with_parent(signum: int) -> bool:
+    """Ask the kernel to send ``signum`` to this process when its parent exits.
+
+    Linux only; returns False where ``prctl`` does not exist. Note the kernel
+    ties it to the parent *thread* that forked this process.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))
+    return True
+
+
+def _proc_stats() -> dict[int, tuple[int, int]]:
+    """``pid -> (parent pid, process group)`` of every live process."""
+    stats: dict[int, tuple[int, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -27,14 +68,16 @@ def _parent_map() -> dict[int, int]:
             continue
         # The command name (field 2) may contain spaces and parentheses: split after it.
         fields = stat[stat.rfind(")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-    return parents
+        if fields[0] == "Z":
+            continue  # a zombie is already dead; only its parent's wait is missing
+        stats[int(entry.name)] = (int(fields[1]), int(fields[2]))
+    return stats
 
 
 def descendants(pid: int) -> set[int]:
     """Every live process below ``pid`` (children, grandchildren, ...)."""
     children: dict[int, list[int]] = {}
-    for child, parent in _parent_map().items():
+    for child, (parent, _) in _proc_stats().items():
         children.setdefault(parent, []).append(child)
     found: set[int] = set()
     stack = [pid]
@@ -46,11 +89,63 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def kill_tree(pid: int) -> None:
-    """SIGKILL ``pid``'s process group and every descendant of ``pid``."""
-    below = descendants(pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    for other in below | {pid}:
+def group_members(pgid: int) -> set[int]:
+    """Every live process of process group ``pgid``."""
+    return {pid for pid, (_, group) in _proc_stats().items() if group == pgid}
+
+
+def kill_tree(pid: int, *, spare: int | None = None) -> None:
+    """SIGKILL ``pid``, its descendants and its process group (``pid`` leads one).
+
+    Descendants are killed before the group, so that a caller inside the group
+    (``spare`` = its own pid) reaches all of them first; ``spare`` itself is
+    never signalled, and then the group is killed member by member instead.
+    """
+    doomed = (descendants(pid) | group_members(pid) | {pid}) - {spare}
+    for other in doomed:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(other, signal.SIGKILL)
+    if spare is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _wait_gone(pids: set[int], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        live = _proc_stats()
+        if not any(pid in live for pid in pids):
+            return
+        time.sleep(0.01)
+
+
+def start_reaper(lifeline: int, worker: int, work_dir: Path, *, keep_work_dir: bool) -> int:
+    """Fork the reaper of ``worker``'s tree (see the module docstring); returns its pid.
+
+    Called in the worker, which leads its own process group. The reaper keeps
+    only ``lifeline`` open (so it holds no pipe anyone waits on), blocks until
+    EOF, then kills every process of the worker's tree but itself, removes
+    ``work_dir`` (unless ``keep_work_dir``) and exits.
+    """
+    pid = os.fork()
+    if pid:
+        return pid
+    try:  # the reaper: never returns into the caller's code
+        os.closerange(0, lifeline)
+        os.closerange(lifeline + 1, max(lifeline + 2, os.sysconf("SC_OPEN_MAX")))
+        while True:
+            try:
+                if not os.read(lifeline, 1):
+                    break
+            except InterruptedError:
+                continue
+            except OSError:
+                break
+        me = os.getpid()
+        for _ in range(3):  # a process forked during a sweep is caught by the next one
+            kill_tree(worker, spare=me)
+            _wait_gone((descendants(worker) | group_members(worker) | {worker}) - {me}, 1.0)
+        if not keep_work_dir:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    finally:
+        os._exit(0)

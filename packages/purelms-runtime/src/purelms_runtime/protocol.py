@@ -13,13 +13,17 @@ from typing import Final
 
 __all__ = [
     "CALLBACK_BACKOFF_ENV",
+    "CALLBACK_BUDGET_ENV",
     "CALLBACK_TOKEN_ENV",
+    "DEFAULT_CALLBACK_BACKOFF_SECONDS",
+    "DEFAULT_CALLBACK_BUDGET_SECONDS",
     "DEFAULT_INPUT_DIR",
     "DEFAULT_OUTPUT_DIR",
     "EXIT_CALLBACK_UNDELIVERED",
     "EXIT_INVALID_INPUT",
     "EXIT_OK",
     "EXIT_OUTPUT_EXISTS",
+    "EXIT_OUTPUT_UNWRITABLE",
     "INPUT_DIR_ENV",
     "INPUT_ENVELOPE_NAME",
     "KEEP_WORK_DIR_ENV",
@@ -27,6 +31,7 @@ __all__ = [
     "OUTPUT_DIR_ENV",
     "OUTPUT_ENVELOPE_NAME",
     "OUTPUT_URI_ENV",
+    "PARENT_PID_ENV",
     "WORK_DIR_ENV",
 ]
 
@@ -44,6 +49,13 @@ KEEP_WORK_DIR_ENV: Final = "PURELMS_KEEP_WORK_DIR"
 CALLBACK_TOKEN_ENV: Final = "PURELMS_CALLBACK_TOKEN"
 #: First retry delay of the complete callback, in seconds (doubles per try).
 CALLBACK_BACKOFF_ENV: Final = "PURELMS_CALLBACK_BACKOFF_SECONDS"
+DEFAULT_CALLBACK_BACKOFF_SECONDS: Final = 0.5
+#: Total time the complete callback may take, every try and backoff included, in seconds.
+CALLBACK_BUDGET_ENV: Final = "PURELMS_CALLBACK_BUDGET_SECONDS"
+DEFAULT_CALLBACK_BUDGET_SECONDS: Final = 15.0
+#: Pid of the process that started the backend and wants it cancelled (SIGTERM) when it
+#: dies; honoured only while that process is still the backend's parent (local harness).
+PARENT_PID_ENV: Final = "PURELMS_PARENT_PID"
 
 DEFAULT_INPUT_DIR: Final = "/purelms/input"
 DEFAULT_OUTPUT_DIR: Final = "/purelms/output"
@@ -61,3 +73,7 @@ EXIT_INVALID_INPUT: Final = 2
 EXIT_CALLBACK_UNDELIVERED: Final = 3
 #: output.json already exists; it is never overwritten.
 EXIT_OUTPUT_EXISTS: Final = 4
+#: The output folder cannot be written (read-only, permission denied, full: the line names
+#: the errno, e.g. EROFS, EACCES, ENOSPC). Checked before the backend's function starts;
+#: also when output.json itself cannot be written at the end.
+EXIT_OUTPUT_UNWRITABLE: Final = 5

@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from purelms_harness import ManifestError, find_repo_root
+from purelms_harness import ManifestError, find_repo_root, whole_seconds
 
 if TYPE_CHECKING:
     from ._optimise import Trial
@@ -280,7 +280,12 @@ def _cluster_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-store", action="store_true", help="neither read nor write the store")
     parser.add_argument("--seed", type=int, default=0, help="seed recorded with every task")
-    parser.add_argument("--timeout", type=float, metavar="S", help="timeout_seconds of every run")
+    parser.add_argument(
+        "--timeout",
+        type=whole_seconds,
+        metavar="S",
+        help="timeout_seconds of every run, whole seconds > 0",
+    )
     parser.add_argument(
         "--image",
         metavar="REF",

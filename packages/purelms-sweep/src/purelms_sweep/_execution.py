@@ -23,6 +23,17 @@ with a status and a message, so no task is lost.
 
 ``run_task`` is the function Dask workers execute: it keeps one environment
 (and so one callback server) per worker process and configuration.
+
+**Runs per task are bounded.** When a worker dies, Dask reschedules the
+tasks it was running (up to ``distributed.scheduler.allowed-failures`` times,
+a setting of whichever scheduler runs the sweep). So that a task's backend
+runs at most ``max_runs`` (= 1 + retries) times whatever that setting is,
+each start of a submission claims its run folder by creating it exclusively
+under a numbered name, ``<slug>-<param_id>-s<seed>-<submission>-<n>`` with
+``n`` in ``1..max_runs`` (``run_root`` is shared by the client and every
+worker). A start that finds every number taken does not run the backend
+again: it returns an ``error`` row saying so. The folders of interrupted
+starts stay, for inspection.
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ from purelms_harness import (
     LocalRunResult,
     ManifestError,
     RunRequest,
+    RunRequestError,
     run_local,
 )
 from purelms_shared import MessageLevel, OutputStatus
@@ -211,16 +223,46 @@ class HarnessExecutionEnvironment:
             engine = self._engine
         return ContainerLauncher(image, engine=engine)
 
-    def run(self, task: SimTask) -> SimReturn:
-        """Run ``task`` to completion; every outcome is a ``SimReturn`` (never raises for it)."""
+    def _claim_folder(
+        self, manifest: BackendManifest, task: SimTask, submission: str | None, max_runs: int
+    ) -> Path | None:
+        """A fresh run folder; for a submission, the next of its ``max_runs`` (None: spent)."""
+        stem = f"{manifest.slug}-{task.param_id[:12]}-s{task.seed}"
+        root = Path(self.config.run_root)
+        if submission is None:
+            return root / f"{stem}-{secrets.token_hex(3)}"
+        root.mkdir(parents=True, exist_ok=True)
+        for number in range(1, max_runs + 1):
+            folder = root / f"{stem}-{submission[-12:]}-{number}"
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            return folder
+        return None
+
+    def run(self, task: SimTask, submission: str | None = None, max_runs: int = 1) -> SimReturn:
+        """Run ``task`` to completion; every outcome is a ``SimReturn`` (never raises for it).
+
+        With ``submission`` (a unique key of this submission of the task), the
+        backend runs at most ``max_runs`` times for it, however often it is
+        started (see the module docstring).
+        """
         started = time.monotonic()
         manifest: BackendManifest | None = None
         run_dir = ""
         try:
             manifest, launcher = self.resolve(task)
-            folder = Path(self.config.run_root) / (
-                f"{manifest.slug}-{task.param_id[:12]}-s{task.seed}-{secrets.token_hex(3)}"
-            )
+            folder = self._claim_folder(manifest, task, submission, max_runs)
+            if folder is None:
+                return _build_return(
+                    task,
+                    manifest=manifest,
+                    status=STATUS_ERROR,
+                    message=f"not run again: the task was started {max_runs} times "
+                    "(1 + retries) and each time its worker was lost before it finished",
+                    started=started,
+                )
             run_dir = str(folder)
             request = RunRequest(
                 parameters=task.params.to_dict(), timeout_seconds=self.config.timeout_seconds
@@ -232,7 +274,7 @@ class HarnessExecutionEnvironment:
                 run_dir=folder,
                 launcher=launcher,
             )
-        except (ManifestError, BundleNotFound, OSError, RuntimeError) as exc:
+        except (ManifestError, BundleNotFound, RunRequestError, OSError, RuntimeError) as exc:
             return _build_return(
                 task,
                 manifest=manifest,
@@ -267,6 +309,13 @@ class HarnessExecutionEnvironment:
             run_dir=run_dir,
             started=started,
         )
+
+    def manifest_for(self, task: SimTask) -> BackendManifest | None:
+        """The manifest of ``task``'s backend when it is known here (types its rows)."""
+        try:
+            return self.bundles.manifest(task.scenario)
+        except ManifestError:
+            return None
 
     def health_check(self) -> bool:
         """True when the backends are discoverable and ``run_root`` is writable."""
@@ -309,6 +358,15 @@ def _shutdown_environments() -> None:
         env.shutdown()
 
 
-def run_task(config: EnvironmentConfig, task: SimTask) -> SimReturn:
-    """Run ``task`` in this process's environment for ``config`` (what Dask workers call)."""
-    return _environment(config).run(task)
+def run_task(
+    config: EnvironmentConfig,
+    task: SimTask,
+    submission: str | None = None,
+    max_runs: int = 1,
+) -> SimReturn:
+    """Run ``task`` in this process's environment for ``config`` (what Dask workers call).
+
+    With ``submission`` (the Dask key), the backend runs at most ``max_runs``
+    times for that submission, however often the task is rescheduled.
+    """
+    return _environment(config).run(task, submission, max_runs)

@@ -63,6 +63,7 @@ from ._cas import FileCAS, ResultCache
 from ._grid import GridError, build_grid, parse_axes, unknown_name
 from ._service import (
     DaskSimulationService,
+    RowJournal,
     SweepRow,
     connector,
     environment_config,
@@ -496,7 +497,9 @@ def run_optimise(
     per_round = batch or workers or 2
     rows: list[SweepRow] = []
     rounds: list[int] = []
+    journal = RowJournal(out_dir / "optimise.csv")  # every evaluation on disk as it arrives
     with ExitStack() as stack:
+        stack.callback(journal.close)
         services: list[DaskSimulationService] = []
 
         def connect() -> AbstractContextManager[DaskSimulationService]:
@@ -511,7 +514,9 @@ def run_optimise(
                 break
             points = [p.to_dict() for p in asked]
             tasks = make_tasks(bundles, slug, points, seed, bundle_ref=bundle_ref)
-            round_rows = run_tasks(tasks, connect=connect, cache=cache, use_cache=use_cache)
+            round_rows = run_tasks(
+                tasks, connect=connect, cache=cache, use_cache=use_cache, on_row=journal.append
+            )
             before = len(search.trials)
             search.tell(
                 [

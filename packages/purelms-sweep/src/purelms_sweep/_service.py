@@ -12,12 +12,17 @@ many, ``gather`` waits and returns one ``SimReturn`` per handle, in order.
 * **Worker loss.** When a worker dies (killed, out of memory, its machine
   gone), the scheduler reschedules every task that was running or queued on
   it onto the remaining workers (up to ``distributed.scheduler.allowed-failures``
-  times, 3 by default); ``retries`` re-runs a task whose function *raised*,
-  which ``run_task`` only does on a harness bug. A task that still fails
-  comes back from ``gather`` as a result row with status ``error``: a task
-  is never lost and never reported twice, because each handle yields exactly
-  one ``SimReturn``. A rerun task uses a fresh run folder (the interrupted
-  one stays, for inspection).
+  times, 3 by default, then the task errs with ``KilledWorker``). Whatever
+  that setting, a task's backend runs at most ``1 + retries`` times: each
+  start claims a numbered run folder first (``_execution``), and a start past
+  the limit returns an ``error`` row instead of running. Dask also *recomputes* a
+  finished result that was held only by a lost worker, if someone still
+  holds its future: so ``stream`` releases each future the moment its result
+  is here, and a finished point never runs again. A task that fails for good
+  comes back as a result row with status ``error``, typed from the backend's
+  manifest like every other row: a task is never lost and never reported
+  twice, because each submission yields exactly one ``SimReturn``. A rerun
+  task uses a fresh run folder (the interrupted one stays, for inspection).
 * **Clusters.** ``dask_client(workers=N)`` starts a ``LocalCluster`` of N
   single-threaded worker *processes* (backends are processes anyway; one at a
   time per worker keeps N = cores meaningful); ``dask_client(scheduler=ADDRESS)``
@@ -33,23 +38,32 @@ with status ``success`` or ``failed_simulation`` (deterministic outcomes)
 are stored in the CAS; other failures are not, so they are retried next
 time. The cache lives on the client's disk: workers return the small result
 tables inline and the client stores them.
+
+``run_sweep`` appends every row to ``sweep.csv`` the moment it arrives
+(``RowJournal``: flushed and fsynced, in completion order), so a sweep that is
+killed leaves every finished row on disk; when the sweep completes, the file
+is replaced by the full table in grid order, next to ``sweep.arrow`` and
+``sweep.json`` (whose presence says the sweep completed).
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 from distributed import Client, Future, LocalCluster, as_completed
 
 from modelops_contracts import SimReturn, SimTask, TableArtifact
+from purelms_harness import BackendManifest, ManifestError
 
 from ._bundles import WorkspaceBundles, bundle_ref_of, describe_image, entrypoint_for
 from ._cas import CacheKey, FileCAS, ResultCache
@@ -57,6 +71,7 @@ from ._execution import EnvironmentConfig, failure_return, run_task
 from ._grid import build_grid, parse_axes
 from ._table import (
     RESULT_TABLE,
+    csv_row,
     read_ipc,
     stack,
     table_to_ipc_file,
@@ -67,6 +82,7 @@ __all__ = [
     "CACHEABLE_STATUSES",
     "DaskSimulationService",
     "DaskTaskHandle",
+    "RowJournal",
     "SchedulerUnreachable",
     "SweepRow",
     "dask_client",
@@ -96,46 +112,83 @@ class DaskTaskHandle:
 
 
 class DaskSimulationService:
-    """``modelops_contracts.SimulationService[DaskTaskHandle]`` on a ``distributed.Client``."""
+    """``modelops_contracts.SimulationService[DaskTaskHandle]`` on a ``distributed.Client``.
+
+    ``retries``: how many more times a task's backend may run after a start whose
+    worker was lost (or whose harness raised); at most ``1 + retries`` runs.
+    """
 
     def __init__(self, client: Client, config: EnvironmentConfig, *, retries: int = 1) -> None:
         self.client = client
         self.config = config
         self.retries = retries
+        self._bundles = WorkspaceBundles(config.repo_root)
 
     def submit(self, task: SimTask) -> DaskTaskHandle:
         key = f"purelms-{task.task_id[:16]}-{uuid.uuid4().hex[:12]}"
         future = self.client.submit(
-            run_task, self.config, task, key=key, pure=False, retries=self.retries
+            run_task,
+            self.config,
+            task,
+            key,
+            1 + self.retries,
+            key=key,
+            pure=False,
+            retries=self.retries,
         )
         return DaskTaskHandle(task, future)
 
     def submit_batch(self, tasks: Sequence[SimTask]) -> list[DaskTaskHandle]:
         return [self.submit(task) for task in tasks]
 
-    def result(self, handle: DaskTaskHandle) -> SimReturn:
-        """The handle's ``SimReturn``, waiting if needed; a lost task becomes an error row."""
+    def _manifest(self, task: SimTask) -> BackendManifest | None:
         try:
-            value = handle.future.result()
+            return self._bundles.manifest(task.scenario)
+        except ManifestError:
+            return None
+
+    def _result_of(self, task: SimTask, future: Future[SimReturn]) -> SimReturn:
+        try:
+            value = future.result()
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
-            return failure_return(handle.task, f"the task did not finish on the cluster: {reason}")
-        if not isinstance(value, SimReturn) or value.task_id != handle.task_id:
-            return failure_return(handle.task, f"the cluster returned {type(value).__name__}")
+            return failure_return(
+                task,
+                f"the task did not finish on the cluster: {reason}",
+                manifest=self._manifest(task),
+            )
+        if not isinstance(value, SimReturn) or value.task_id != task.task_id:
+            return failure_return(
+                task, f"the cluster returned {type(value).__name__}", manifest=self._manifest(task)
+            )
         return value
+
+    def result(self, handle: DaskTaskHandle) -> SimReturn:
+        """The handle's ``SimReturn``, waiting if needed; a lost task becomes an error row."""
+        return self._result_of(handle.task, handle.future)
 
     def gather(self, handles: Sequence[DaskTaskHandle]) -> list[SimReturn]:
         return [self.result(handle) for handle in handles]
 
-    def as_completed(
-        self, handles: Sequence[DaskTaskHandle]
-    ) -> Iterator[tuple[DaskTaskHandle, SimReturn]]:
-        """Each handle with its result as soon as it is done (completion order)."""
-        by_key = {handle.future.key: handle for handle in handles}
-        futures = [handle.future for handle in handles]
-        for future in as_completed(futures, loop=self.client.loop):  # type: ignore[no-untyped-call]
-            handle = by_key[future.key]
-            yield handle, self.result(handle)
+    def stream(self, tasks: Sequence[SimTask]) -> Iterator[tuple[SimTask, SimReturn]]:
+        """Submit ``tasks``; yield each with its result as soon as it is done.
+
+        No future is held longer than needed: each is released as soon as its
+        result is here, so a worker lost afterwards cannot make Dask run a
+        finished task again (see the module docstring).
+        """
+        by_key: dict[str, SimTask] = {}
+        pending = as_completed([], loop=self.client.loop)  # type: ignore[no-untyped-call]
+        for task in tasks:
+            handle = self.submit(task)
+            by_key[str(handle.future.key)] = task
+            pending.add(handle.future)  # type: ignore[no-untyped-call]
+            del handle  # the iterator holds the pending futures; nothing else may
+        for done in pending:
+            task = by_key.pop(str(done.key))
+            result = self._result_of(task, done)
+            done.release()
+            yield task, result
 
 
 @contextmanager
@@ -287,21 +340,60 @@ def run_tasks(
         if connect is None:
             raise ValueError(f"{len(pending)} tasks are not cached and there is no service")
         with connect() as service:
-            handles = service.submit_batch(pending)
-            for handle, result in service.as_completed(handles):
-                if handle.task_id in rows:
-                    raise RuntimeError(f"task {handle.task_id} produced two results")
-                row = _row(handle.task, result, False, cache)
+            for task, result in service.stream(pending):
+                if task.task_id in rows:
+                    raise RuntimeError(f"task {task.task_id} produced two results")
+                row = _row(task, result, False, cache)
                 if cache is not None and row.status in CACHEABLE_STATUSES:
-                    key = CacheKey(handle.task.bundle_ref, handle.task.param_id, handle.task.seed)
+                    key = CacheKey(task.bundle_ref, task.param_id, task.seed)
                     cache.put(key, _table_bytes(result, cache))
-                rows[handle.task_id] = row
+                rows[task.task_id] = row
                 if on_row is not None:
                     on_row(row)
     missing = [task.task_id for task in tasks if task.task_id not in rows]
     if missing:
         raise RuntimeError(f"{len(missing)} tasks produced no result: {missing[:3]}")
     return [rows[task.task_id] for task in tasks]
+
+
+def _row_values(row: SweepRow) -> dict[str, Any]:
+    """One row as ``sweep_table`` lays it out (``cached``, ``result_sha256`` after the message)."""
+    values: dict[str, Any] = {}
+    for name, value in row.row.items():
+        values[name] = value
+        if name == "status_message":
+            values["cached"] = row.cached
+            values["result_sha256"] = row.checksum
+    return values
+
+
+class RowJournal:
+    """Appends each row to a CSV file as it arrives: a killed sweep keeps every finished row.
+
+    The header is the first row's columns (every row of one sweep has the same
+    ones); each row is flushed and fsynced before the next is awaited.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+        self._columns: list[str] = []
+
+    def append(self, row: SweepRow) -> None:
+        values = _row_values(row)
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("w", newline="", encoding="utf-8")
+            self._columns = list(values)
+            csv.writer(self._handle).writerow(self._columns)
+        csv.writer(self._handle).writerow(csv_row(values, self._columns))
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def sweep_table(rows: Sequence[SweepRow]) -> Any:
@@ -441,7 +533,17 @@ def run_sweep(
     config = environment_config(root, out_dir, timeout_seconds, bundle_ref, image)
     cache = ResultCache(FileCAS(cas_dir)) if cas_dir is not None else None
     connect = connector(config, client=client, workers=workers, scheduler=scheduler)
-    rows = run_tasks(tasks, connect=connect, cache=cache, use_cache=use_cache, on_row=on_row)
+    journal = RowJournal(out_dir / "sweep.csv")
+
+    def arrived(row: SweepRow) -> None:
+        journal.append(row)
+        if on_row is not None:
+            on_row(row)
+
+    try:
+        rows = run_tasks(tasks, connect=connect, cache=cache, use_cache=use_cache, on_row=arrived)
+    finally:
+        journal.close()
     table = sweep_table(rows)
     wall = time.monotonic() - started
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -28,8 +28,12 @@ exactly one row. Its columns, in order:
   (string, ``host:pid``).
 
 The schema depends only on the manifest and the parameter names, so the
-rows of one sweep concatenate into one table. ``write_csv`` writes lists as
-JSON arrays (CSV has no list type) and nulls as empty fields.
+rows of one sweep concatenate into one table: a row for a task that failed
+(even one lost on the cluster) is typed from the same manifest as a success
+row. Should two rows still disagree on a column's type (a row built without
+its manifest), ``stack`` turns that column into JSON strings rather than
+losing the sweep. ``write_csv`` writes lists as JSON arrays (CSV has no list
+type) and nulls as empty fields; ``csv_row`` is the same for one row.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ __all__ = [
     "LEADING_COLUMNS",
     "RESULT_TABLE",
     "TRAILING_COLUMNS",
+    "csv_row",
     "read_ipc",
     "result_table",
     "stack",
@@ -181,10 +186,38 @@ def read_ipc(data: bytes) -> Any:
 
 
 def stack(tables: Sequence[Any]) -> Any:
-    """Concatenate result tables row-wise; columns missing from some rows become null."""
+    """Concatenate result tables row-wise; columns missing from some rows become null.
+
+    A column whose type differs between tables (nulls aside) becomes a column of
+    JSON strings, so no row is ever lost to a type clash.
+    """
     if not tables:
         return pa.table({})
-    return pa.concat_tables(list(tables), promote_options="default")
+    try:
+        return pa.concat_tables(list(tables), promote_options="default")
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.concat_tables(_as_json_where_types_clash(tables), promote_options="default")
+
+
+def _as_json_where_types_clash(tables: Sequence[Any]) -> list[Any]:
+    types: dict[str, set[Any]] = {}
+    for table in tables:
+        for column in table.schema:
+            if not pa.types.is_null(column.type):
+                types.setdefault(column.name, set()).add(column.type)
+    clashing = {name for name, kinds in types.items() if len(kinds) > 1}
+    unified = []
+    for table in tables:
+        for name in clashing.intersection(table.column_names):
+            index = table.schema.get_field_index(name)
+            values = [
+                None if v is None else v if isinstance(v, str) else _json(v)
+                for v in table.column(name).to_pylist()
+            ]
+            column = pa.array(values, pa.string())
+            table = table.set_column(index, pa.field(name, pa.string()), column)
+        unified.append(table)
+    return unified
 
 
 def _csv_cell(value: Any) -> str:
@@ -199,6 +232,11 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
+def csv_row(values: Mapping[str, Any], columns: Sequence[str]) -> list[str]:
+    """One CSV row of ``values`` in ``columns`` order (a missing column is empty)."""
+    return [_csv_cell(values.get(name)) for name in columns]
+
+
 def write_csv(table: Any, path: Path) -> None:
     """``table`` as CSV with a header row; lists as JSON arrays, nulls as empty fields."""
     rows: Iterable[dict[str, Any]] = table.to_pylist()
@@ -206,4 +244,4 @@ def write_csv(table: Any, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(table.column_names)
         for row in rows:
-            writer.writerow([_csv_cell(row[name]) for name in table.column_names])
+            writer.writerow(csv_row(row, table.column_names))

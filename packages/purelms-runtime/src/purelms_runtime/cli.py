@@ -50,7 +50,8 @@ from ._sweep_cli import add_parsers as _add_sweep_parsers
 __all__ = ["main"]
 
 _console = Console(highlight=False)
-_errors = Console(stderr=True, highlight=False)
+# soft_wrap: a problem is one line whatever the terminal width (log readers split on lines)
+_errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -103,6 +104,19 @@ def _split_pair(raw: str, flag: str) -> tuple[str, str]:
     return name, value
 
 
+def _whole_seconds(raw: str | None) -> int | None:
+    """``--timeout``: whole seconds > 0, as the wire's ``timeout_seconds`` takes them."""
+    if raw is None:
+        return None
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise UsageError(f"--timeout {raw!r}: expected whole seconds, an integer > 0")
+    return seconds
+
+
 def _request(args: argparse.Namespace) -> RunRequest:
     parameters: dict[str, Any] = {}
     if args.params_file:
@@ -127,7 +141,7 @@ def _request(args: argparse.Namespace) -> RunRequest:
     return RunRequest(
         parameters=parameters,
         input_files=files,
-        timeout_seconds=args.timeout,
+        timeout_seconds=_whole_seconds(args.timeout),
         progress_min_interval_seconds=args.progress_interval,
     )
 
@@ -255,8 +269,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         _validate_document(args.kind, raw)
     except ValidationError as exc:
-        _errors.print(f"{args.file}: invalid {args.kind} document", markup=False)
-        _errors.print(format_validation_error(exc), markup=False)
+        # Plain text: the formatter's lines exactly, never re-wrapped or re-styled.
+        print(f"{args.file}: invalid {args.kind} document", file=sys.stderr)
+        print(format_validation_error(exc), file=sys.stderr)
         return 1
     _console.print(f"{args.file}: valid {args.kind} document")
     return 0
@@ -326,9 +341,8 @@ def _parser() -> argparse.ArgumentParser:
     p_run.add_argument("--out", metavar="DIR", help="run directory (default: runs/<slug>-<time>)")
     p_run.add_argument(
         "--timeout",
-        type=float,
-        metavar="S",
-        help="timeout_seconds (default: the manifest's default_timeout_seconds)",
+        metavar="SECONDS",
+        help="timeout_seconds, whole seconds > 0 (default: the manifest's default_timeout_seconds)",
     )
     p_run.add_argument(
         "--progress-interval",

@@ -20,12 +20,11 @@ Every number must be finite. JSON has no NaN or Infinity, yet pydantic would
 accept those literals and serialize them back as ``null``: a value that
 changes (or stops validating) on its way through the wire is evidence drift.
 
-Speed: a JSON object field (``parameters``, ``outputs``) is ``dict[str, JsonValue]``,
-which pydantic validates as ``Any`` from JSON text (the reader only produces JSON
-values there; 0.5.1's ``dict[str, Any]`` costs the same) and as JSON values from Python
-objects. One cheap pass then rejects non-finite floats (see ``_floats_finite``); a
-recursive union of finite JSON values would cost about as much again as the whole
-rest of an output envelope.
+Speed: a JSON object field (``parameters``, ``outputs``) is validated as ``dict[str,
+Any]`` from JSON text (the reader only produces JSON values there; 0.5.1 does the same)
+and as ``dict[str, JsonValue]`` from Python objects. One cheap pass then rejects
+non-finite floats (see ``_floats_finite``): a recursive union of finite JSON values,
+checked inside pydantic-core, measured slower than the whole rest of an output envelope.
 """
 
 from __future__ import annotations
@@ -253,5 +252,29 @@ def _finite_numbers_only(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_finite_numbers_only)]
+class _JsonObjectSchema:
+    """``dict[str, Any]`` from JSON text, ``dict[str, JsonValue]`` from Python objects.
+
+    From JSON text the reader can only produce JSON values, so the values need no
+    validation (``JsonValue`` would only add a reference hop per value); from Python
+    objects they must be JSON values. The JSON Schema is ``JsonValue``'s either way.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        self._python = handler.generate_schema(dict[str, JsonValue])
+        return core_schema.json_or_python_schema(
+            json_schema=handler.generate_schema(dict[str, Any]), python_schema=self._python
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(self._python)
+
+
+JsonObject = Annotated[
+    dict[str, JsonValue], _JsonObjectSchema(), AfterValidator(_finite_numbers_only)
+]
 """A JSON object of arbitrary JSON values (parameters, outputs); numbers must be finite."""

@@ -25,7 +25,7 @@ so callers handle one exception type and render it with :func:`format_validation
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -82,27 +82,44 @@ def _version_model(exc: ValidationError, versions: Mapping[str, type[_M]]) -> ty
     return None
 
 
-def _parse(data: WireDocument, versions: Mapping[str, type[_M]]) -> _M:
-    newest = list(versions.values())[-1]
+class _Registry(Generic[_M]):
+    """The versions of one document kind, newest last, and the newest's JSON validator."""
+
+    def __init__(self, versions: Mapping[str, type[_M]]) -> None:
+        self.versions = versions
+        self.newest = list(versions.values())[-1]
+        # What Model.model_validate_json calls, without its keyword handling: the same
+        # validator, so the same verdict, a little sooner.
+        self.validate_json = self.newest.__pydantic_validator__.validate_json
+
+
+def _parse(data: WireDocument, registry: _Registry[_M]) -> _M:
     try:
-        return _validate(newest, data)
+        if isinstance(data, bytes | str):
+            return cast(_M, registry.validate_json(data))
+        return _validate(registry.newest, data)
     except ValidationError as exc:
-        model = _version_model(exc, versions)
-        if model is None or model is newest:
+        model = _version_model(exc, registry.versions)
+        if model is None or model is registry.newest:
             raise
     return _validate(model, data)
 
 
+_INPUT: Final = _Registry(SUPPORTED_INPUT_VERSIONS)
+_OUTPUT: Final = _Registry(SUPPORTED_OUTPUT_VERSIONS)
+_EVIDENCE: Final = _Registry(SUPPORTED_EVIDENCE_VERSIONS)
+
+
 def parse_input_envelope(data: WireDocument) -> SimulationInputEnvelope:
     """Parse an input envelope of any supported version."""
-    return _parse(data, SUPPORTED_INPUT_VERSIONS)
+    return _parse(data, _INPUT)
 
 
 def parse_output_envelope(data: WireDocument) -> SimulationOutputEnvelope:
     """Parse an output envelope of any supported version."""
-    return _parse(data, SUPPORTED_OUTPUT_VERSIONS)
+    return _parse(data, _OUTPUT)
 
 
 def parse_evidence_manifest(data: WireDocument) -> EvidenceManifest:
     """Parse an evidence manifest of any supported version."""
-    return _parse(data, SUPPORTED_EVIDENCE_VERSIONS)
+    return _parse(data, _EVIDENCE)

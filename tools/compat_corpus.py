@@ -185,7 +185,7 @@ MAPS: Final = {
 }
 """Free-form maps: their values are mutated too."""
 
-NESTED: Final = {
+NESTED: Final[dict[str, dict[str, Any]]] = {
     "SimulationInputEnvelope": {
         "input_files": [_FILE],
         "resource_files": [{**_FILE, "role": "idf_library"}],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import nox
@@ -80,7 +81,7 @@ def _docker_daemon_answers() -> bool:
 
 def _locked_version(package: str) -> str:
     """The version of ``package`` that uv.lock records."""
-    lock = nox.project.load_toml(ROOT / "uv.lock")
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
     versions = [entry["version"] for entry in lock["package"] if entry["name"] == package]
     if len(versions) != 1:
         raise RuntimeError(f"uv.lock records {len(versions)} versions of {package}")

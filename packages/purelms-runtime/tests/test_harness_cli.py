@@ -56,6 +56,9 @@ def test_run_echo_end_to_end(tmp_path: Path) -> None:
     assert "status: success" in proc.stdout
     evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
     assert evidence.status is OutputStatus.SUCCESS
+    # the model accepts datetimes without an offset (0.5.1 writes them); ours carry one
+    assert evidence.dispatched_at.utcoffset() is not None
+    assert evidence.completed_at.utcoffset() is not None
     assert {r.kind for r in evidence.references} == {"input_envelope", "output_envelope"}
     assert purelms("evidence", "verify", str(out)).returncode == 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import nox
@@ -21,6 +22,11 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHON = "3.11"
 assert PYPROJECT["project"]["requires-python"].startswith(f">={PYTHON}")
+# The published purelms-shared we stay wire-compatible with, named once (tools/baseline.py).
+BASELINE = nox.project.load_toml(ROOT / "packages/purelms-shared/pyproject.toml")["tool"][
+    "purelms-shared"
+]["compat"]["baseline"]
+BASELINE_PYTHON_ENV = "PURELMS_BASELINE_PYTHON"
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
@@ -71,6 +77,42 @@ def _docker_daemon_answers() -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
+
+
+def _locked_version(package: str) -> str:
+    """The version of ``package`` that uv.lock records."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    versions = [entry["version"] for entry in lock["package"] if entry["name"] == package]
+    if len(versions) != 1:
+        raise RuntimeError(f"uv.lock records {len(versions)} versions of {package}")
+    return str(versions[0])
+
+
+def _baseline_python(session: nox.Session) -> str:
+    """The python of an environment holding exactly purelms-shared==BASELINE from PyPI.
+
+    Beside it only pydantic, at the version of our uv.lock: a difference the compat tests
+    find is then one of the models, not of pydantic. Nothing of this repository is
+    installed there (``--no-config``: the workspace's uv settings and sources stay out).
+    """
+    location = Path(session.virtualenv.location).parent / f"baseline-purelms-shared-{BASELINE}"
+    python = location / "bin" / "python"
+    if not python.is_file():
+        session.run_install(
+            "uv", "venv", "--no-config", "--python", PYTHON, str(location), external=True
+        )
+    session.run_install(
+        "uv",
+        "pip",
+        "install",
+        "--no-config",
+        "--python",
+        str(python),
+        f"purelms-shared=={BASELINE}",
+        f"pydantic=={_locked_version('pydantic')}",
+        external=True,
+    )
+    return str(python)
 
 
 def _workspace_modules() -> list[str]:
@@ -135,6 +177,20 @@ def validation(session: nox.Session) -> None:
     session.run("python", script, *session.posargs)
 
 
+@nox.session(python=PYTHON)
+def compat(session: nox.Session) -> None:
+    """Differential tests (compat/) against the published purelms-shared baseline from PyPI.
+
+    The baseline's version is ``[tool.purelms-shared.compat] baseline`` in
+    packages/purelms-shared/pyproject.toml; it runs in its own environment (both packages
+    import as purelms_shared) and answers over a pipe. Without that environment the tests
+    fail, they never skip.
+    """
+    _sync(session)
+    python = _baseline_python(session)
+    session.run("pytest", "compat", *session.posargs, env={BASELINE_PYTHON_ENV: python})
+
+
 @nox.session(python=PYTHON, default=False)
 def schemas(session: nox.Session) -> None:
     """Regenerate the committed JSON Schema files from the purelms-shared models."""
@@ -144,13 +200,17 @@ def schemas(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Run every benchmark; each prints ratios against a baseline measured in the same run."""
+    """Run every benchmark; each prints ratios against a baseline measured in the same run.
+
+    bench_wire also times the published purelms-shared (``nox -s compat``'s environment).
+    """
     _sync(session)
+    env = {BASELINE_PYTHON_ENV: _baseline_python(session)}
     scripts = sorted(ROOT.glob("benchmarks/bench_*.py"))
     if session.posargs:
         scripts = [s for s in scripts if any(arg in s.name for arg in session.posargs)]
     for script in scripts:
-        session.run("python", str(script.relative_to(ROOT)))
+        session.run("python", str(script.relative_to(ROOT)), env=env)
 
 
 @nox.session(python=PYTHON)

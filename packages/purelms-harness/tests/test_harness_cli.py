@@ -30,7 +30,7 @@ from purelms_shared import (
 REPO = find_repo_root(Path(__file__))
 
 
-def purelms(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def purelms(*args: str, cwd: Path = REPO, columns: int = 200) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "purelms_harness.cli", *args],
         cwd=cwd,
@@ -38,7 +38,7 @@ def purelms(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": str(columns)},
     )
 
 
@@ -60,6 +60,9 @@ def test_run_echo_end_to_end(tmp_path: Path) -> None:
     assert "status: success" in proc.stdout
     evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
     assert evidence.status is OutputStatus.SUCCESS
+    # the model accepts datetimes without an offset (0.5.1 writes them); ours carry one
+    assert evidence.dispatched_at.utcoffset() is not None
+    assert evidence.completed_at.utcoffset() is not None
     assert {r.kind for r in evidence.references} == {"input_envelope", "output_envelope"}
     assert purelms("evidence", "verify", str(out)).returncode == 0
 
@@ -98,12 +101,34 @@ def test_run_params_file_and_input_file(tmp_path: Path) -> None:
         (["run", "nope"], "unknown backend 'nope'; known backends: echo"),
         (["run", "echo", "-p", "novalue"], "expected NAME=VALUE"),
         (["run", "echo", "--input-file", "colour=x.txt"], "role must be one of"),
+        (
+            ["run", "echo", "--timeout", "2.5"],
+            "--timeout: must be a whole number of seconds greater than 0, got '2.5'",
+        ),
+        (
+            ["run", "echo", "--timeout", "0"],
+            "--timeout: must be a whole number of seconds greater than 0, got '0'",
+        ),
+        (
+            ["run", "echo", "--timeout", "soon"],
+            "--timeout: must be a whole number of seconds greater than 0, got 'soon'",
+        ),
     ],
 )
 def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:
     proc = purelms(*args)
     assert proc.returncode == 2
     assert needle in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_run_timeout_is_whole_seconds_in_the_envelope(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = purelms("run", "echo", "--timeout", "7", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    envelope = json.loads((out / "input" / "input.json").read_text())
+    assert envelope["context"]["timeout_seconds"] == 7
+    assert "whole seconds" in purelms("run", "--help").stdout
 
 
 def test_validate_prints_one_line_per_problem(tmp_path: Path) -> None:
@@ -115,6 +140,36 @@ def test_validate_prints_one_line_per_problem(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in lines] == ["progress_pct", "elapsed_seconds", "extra"]
     doc.write_text(json.dumps({"progress_pct": 40, "elapsed_seconds": 1.5}))
     assert purelms("validate", "progress", str(doc)).returncode == 0
+
+
+def test_validate_lines_never_wrap_or_break(tmp_path: Path) -> None:
+    """A narrow terminal, values with newlines, a missing schema_version, an empty key:
+    still exactly one line per problem, every problem, with readable paths."""
+    doc = tmp_path / "output.json"
+    doc.write_text(
+        json.dumps(
+            {
+                "run_id": "not\na uuid " + "x" * 80,
+                "status": "pending",
+                "metrics": {"": "x", "line\nbreak": None},
+                "messages": [{"level": "info", "text": "ok", "code": 7}],
+                "": 1,
+            }
+        )
+    )
+    proc = purelms("validate", "output", str(doc), columns=40)
+    assert proc.returncode == 1
+    header, *lines = proc.stderr.rstrip("\n").split("\n")
+    assert header == f"{doc}: invalid output document"
+    assert [line.split(": ")[0] for line in lines] == [
+        "run_id",
+        "status",
+        "messages[0].code",
+        'metrics[""]',
+        'metrics["line\\nbreak"]',
+        '[""]',
+    ]
+    assert all(line.isprintable() for line in lines)
 
 
 def test_fifty_concurrent_runs_against_one_callback_server(

@@ -2,13 +2,17 @@
 
 Each rule of the design's "Wire contract" section appears here once as an
 accepted value and once as a rejected one, through both validation modes
-(Python objects and JSON text), and every default the design names is checked.
+(Python objects and JSON text), and every default is checked to behave as one.
+Which fields have defaults, and which, is read from the models here; that they are
+exactly the published 0.5.1's defaults (as the design demands) is proven against the
+real 0.5.1 by the differential test (``tests/compat``, ``nox -s compat``).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import pickle
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -66,7 +70,7 @@ def _context() -> dict[str, Any]:
         "callback_url_progress": "https://lms.example/api/v1/sims/internal/runs/1/progress",
         "callback_url_complete": "https://lms.example/api/v1/sims/internal/runs/1/complete",
         "callback_audience": "https://lms.example",
-        "timeout_seconds": 600.0,
+        "timeout_seconds": 600,
         "progress_min_interval_seconds": 5.0,
     }
 
@@ -232,7 +236,8 @@ def test_parsed_values_have_wire_types() -> None:
     envelope = SimulationInputEnvelope.model_validate_json(json.dumps(_input()))
     assert envelope.run_id == UUID(RUN_ID)
     assert envelope.input_files[0].role is InputFileRole.WEATHER
-    assert envelope.context.timeout_seconds == 600.0
+    assert envelope.context.timeout_seconds == 600
+    assert type(envelope.context.timeout_seconds) is int
     output = SimulationOutputEnvelope.model_validate_json(json.dumps(_output()))
     assert output.status is OutputStatus.SUCCESS
     assert output.messages[0].level is MessageLevel.WARNING
@@ -278,7 +283,7 @@ def test_boundaries_that_are_accepted() -> None:
     assert ProgressCallback.model_validate({**_progress(), "progress_pct": 0})
     assert ProgressCallback.model_validate({**_progress(), "progress_pct": 100})
     assert ProgressCallback.model_validate({**_progress(), "elapsed_seconds": 0})
-    assert ExecutionContext.model_validate({**_context(), "timeout_seconds": 1e-9})
+    assert ExecutionContext.model_validate({**_context(), "timeout_seconds": 1})
     assert ExecutionContext.model_validate({**_context(), "progress_min_interval_seconds": 0})
     assert SimulationOutputEnvelope.model_validate({**_output(), "runtime_seconds": 0})
     assert CompleteCallback.model_validate({**_complete(), "exit_code": -9})
@@ -297,26 +302,49 @@ def test_datetimes_accept_aware_values_and_offsets() -> None:
 # --------------------------------------------------------------------------- defaults
 
 DEFAULTS: list[tuple[type[BaseModel], str, Any]] = [
-    (ExecutionContext, "progress_min_interval_seconds", 2.0),
-    (OutputArtifact, "label", ""),
-    (Message, "code", ""),
-    (SimulationInputEnvelope, "unit_block_id", None),
-    (SimulationInputEnvelope, "parameters", {}),
-    (SimulationInputEnvelope, "input_files", []),
-    (SimulationInputEnvelope, "resource_files", []),
-    (SimulationOutputEnvelope, "outputs", {}),
-    (SimulationOutputEnvelope, "artifacts", []),
-    (SimulationOutputEnvelope, "messages", []),
-    (SimulationOutputEnvelope, "runtime_seconds", 0.0),
-    (ProgressCallback, "step", ""),
-    (EvidenceManifest, "backend_image_digest", ""),
+    (model, name, info.get_default(call_default_factory=True))
+    for model in ALL_MODELS
+    for name, info in model.model_fields.items()
+    if not info.is_required()
 ]
+"""Every field with a default, read from the models (``nox -s compat`` proves them 0.5.1's)."""
+
+
+def test_defaults_are_the_designs() -> None:
+    """The design's list, spelled out once: which fields may be omitted, and as what."""
+    named = {(m.__name__, f): d for m, f, d in DEFAULTS}
+    assert named == {
+        ("ExecutionContext", "progress_min_interval_seconds"): 2.0,
+        ("OutputArtifact", "label"): "",
+        ("Message", "code"): "",
+        ("EvidenceReference", "generation"): None,
+        ("SimulationInputEnvelope", "schema_version"): INPUT_SCHEMA_V1,
+        ("SimulationInputEnvelope", "unit_block_id"): None,
+        ("SimulationInputEnvelope", "parameters"): {},
+        ("SimulationInputEnvelope", "input_files"): [],
+        ("SimulationInputEnvelope", "resource_files"): [],
+        ("SimulationOutputEnvelope", "schema_version"): OUTPUT_SCHEMA_V1,
+        ("SimulationOutputEnvelope", "outputs"): {},
+        ("SimulationOutputEnvelope", "artifacts"): [],
+        ("SimulationOutputEnvelope", "messages"): [],
+        ("SimulationOutputEnvelope", "metrics"): None,
+        ("SimulationOutputEnvelope", "runtime_seconds"): 0.0,
+        ("EvidenceManifest", "schema_version"): EVIDENCE_SCHEMA_V1,
+        ("EvidenceManifest", "backend_image_digest"): "",
+        ("EvidenceManifest", "runtime_seconds"): 0.0,
+        ("EvidenceManifest", "references"): [],
+        ("ProgressCallback", "step"): "",
+        ("ProgressCallback", "elapsed_seconds"): None,
+        ("CompleteCallback", "output_sha256"): None,
+        ("CompleteCallback", "output_size_bytes"): None,
+        ("CompleteCallback", "output_generation"): None,
+    }
 
 
 @pytest.mark.parametrize(
     ("model", "field", "default"), DEFAULTS, ids=[f"{m.__name__}.{f}" for m, f, _ in DEFAULTS]
 )
-def test_design_defaults(model: type[BaseModel], field: str, default: Any) -> None:
+def test_omitted_field_takes_its_default(model: type[BaseModel], field: str, default: Any) -> None:
     document = _delete(VALID[model](), (field,))
     for instance in (
         model.model_validate(document),
@@ -325,13 +353,26 @@ def test_design_defaults(model: type[BaseModel], field: str, default: Any) -> No
         value = getattr(instance, field)
         assert value == default
         assert type(value) is type(default)
-    assert set(model.model_fields) - {f for m, f, _ in DEFAULTS if m is model} == {
-        name for name, info in model.model_fields.items() if info.is_required()
-    }, "a field has a default the design does not name"
+        # the default is written out, so a reader without defaults still sees the value
+        assert json.loads(instance.model_dump_json())[field] == default
 
 
-def test_nullable_fields_without_default_are_required() -> None:
-    """The design gives these no default: null must be sent explicitly."""
+@pytest.mark.parametrize(
+    ("model", "document"),
+    [
+        (ProgressCallback, {"progress_pct": 0}),
+        (CompleteCallback, {"output_envelope_uri": "u", "exit_code": 0}),
+        (SimulationOutputEnvelope, {"run_id": RUN_ID, "status": "timed_out"}),
+    ],
+    ids=["progress", "complete", "output"],
+)
+def test_the_smallest_documents_0_5_1_accepts_are_accepted(
+    model: type[BaseModel], document: dict[str, Any]
+) -> None:
+    assert model.model_validate_json(json.dumps(document)) == model.model_validate(document)
+
+
+def test_nullable_fields_take_an_explicit_null() -> None:
     for model, field in [
         (SimulationOutputEnvelope, "metrics"),
         (ProgressCallback, "elapsed_seconds"),
@@ -339,9 +380,10 @@ def test_nullable_fields_without_default_are_required() -> None:
         (CompleteCallback, "output_size_bytes"),
         (CompleteCallback, "output_generation"),
         (EvidenceReference, "generation"),
+        (SimulationInputEnvelope, "unit_block_id"),
     ]:
-        assert model.model_validate(_set(VALID[model](), (field,), None))
-        _assert_rejected(model, _delete(VALID[model](), (field,)), field)
+        document = _set(VALID[model](), (field,), None)
+        assert getattr(model.model_validate_json(json.dumps(document)), field) is None
 
 
 # --------------------------------------------------------------------------- enums and literals
@@ -471,6 +513,9 @@ REJECTIONS: list[tuple[type[BaseModel], tuple[str | int, ...], Any, str]] = [
     # execution context
     (ExecutionContext, ("timeout_seconds",), 0, "timeout 0"),
     (ExecutionContext, ("timeout_seconds",), -5.0, "timeout negative"),
+    (ExecutionContext, ("timeout_seconds",), -5, "timeout negative int"),
+    (ExecutionContext, ("timeout_seconds",), 2.5, "timeout fraction"),
+    (ExecutionContext, ("timeout_seconds",), 1e-9, "timeout below one second"),
     (ExecutionContext, ("progress_min_interval_seconds",), -0.1, "interval negative"),
     # ids >= 1
     (SimulationInputEnvelope, ("student_id",), 0, "student_id 0"),
@@ -506,16 +551,16 @@ REJECTIONS: list[tuple[type[BaseModel], tuple[str | int, ...], Any, str]] = [
     (EvidenceManifest, ("status",), "dispatched", "status not terminal"),
     (SimulationOutputEnvelope, ("status",), "SUCCESS", "status case"),
     (Message, ("level",), "critical", "unknown level"),
-    (InputFile, ("role",), "climate", "unknown role"),
+    (InputFile, ("role",), 7, "number for role"),
+    (ResourceFile, ("role",), None, "null for role"),
     # UUIDs
     (SimulationInputEnvelope, ("run_id",), "not-a-uuid", "malformed uuid"),
     (SimulationOutputEnvelope, ("run_id",), RUN_ID[:-1], "short uuid"),
     (EvidenceManifest, ("run_id",), RUN_ID + "0", "long uuid"),
     (SimulationInputEnvelope, ("run_id",), 12345, "uuid as number"),
-    # datetimes: aware ISO 8601 strings only
-    (EvidenceManifest, ("dispatched_at",), "2026-11-22T13:04:06", "naive datetime"),
-    (EvidenceManifest, ("completed_at",), "2026-11-22", "date only"),
+    # datetimes: ISO 8601 strings only
     (EvidenceManifest, ("completed_at",), "yesterday", "not a datetime"),
+    (EvidenceManifest, ("completed_at",), "2026-11-31T00:00:00Z", "no such day"),
     (EvidenceManifest, ("dispatched_at",), 1763816646, "unix timestamp"),
     (EvidenceManifest, ("dispatched_at",), 1763816646.5, "unix timestamp float"),
     (EvidenceManifest, ("dispatched_at",), "1763816646", "unix timestamp string"),
@@ -528,8 +573,9 @@ REJECTIONS: list[tuple[type[BaseModel], tuple[str | int, ...], Any, str]] = [
     (CompleteCallback, ("exit_code",), "0", "numeric string for int"),
     (CompleteCallback, ("exit_code",), False, "bool for int"),
     (InputFile, ("size_bytes",), "10", "numeric string for int"),
-    (ExecutionContext, ("timeout_seconds",), "600", "numeric string for float"),
-    (ExecutionContext, ("timeout_seconds",), True, "bool for float"),
+    (ExecutionContext, ("timeout_seconds",), "600", "numeric string for seconds"),
+    (ExecutionContext, ("timeout_seconds",), True, "bool for seconds"),
+    (ExecutionContext, ("progress_min_interval_seconds",), "2", "numeric string for float"),
     (SimulationOutputEnvelope, ("metrics", "heating_kwh"), "4821.7", "string metric"),
     (SimulationOutputEnvelope, ("metrics", "heating_kwh"), None, "null metric"),
     (SimulationInputEnvelope, ("backend_version",), 1, "int for str"),
@@ -593,36 +639,162 @@ def test_non_object_document_is_rejected(model: type[BaseModel], document: Any) 
 
 # --------------------------------------------------------------------------- versioned parsers
 
+PARSERS = [
+    (parse_input_envelope, SimulationInputEnvelope, _input),
+    (parse_output_envelope, SimulationOutputEnvelope, _output),
+    (parse_evidence_manifest, EvidenceManifest, _evidence),
+]
+PARSER_IDS = ["input", "output", "evidence"]
 
-@pytest.mark.parametrize(
-    ("parse", "document"),
-    [
-        (parse_input_envelope, _input()),
-        (parse_output_envelope, _output()),
-        (parse_evidence_manifest, _evidence()),
-    ],
-    ids=["input", "output", "evidence"],
-)
+
+def _verdict(validate: Any, data: Any) -> tuple[bool, list[str]]:
+    try:
+        validate(data)
+    except ValidationError as exc:
+        return False, error_lines(exc)
+    return True, []
+
+
+@pytest.mark.parametrize(("parse", "model", "valid"), PARSERS, ids=PARSER_IDS)
 def test_versioned_parser_errors_are_validation_errors(
-    parse: Any, document: dict[str, Any]
+    parse: Any, model: type[BaseModel], valid: Any
 ) -> None:
-    unsupported = {**document, "schema_version": "purelms.input.v9"}
     with pytest.raises(ValidationError) as caught:
-        parse(unsupported)
+        parse({**valid(), "schema_version": "purelms.input.v9"})
     (line,) = error_lines(caught.value)
-    assert line.startswith("schema_version: unsupported schema_version; supported: purelms.")
-    with pytest.raises(ValidationError) as caught:
-        parse(_delete(document, ("schema_version",)))
-    assert error_lines(caught.value)[0].startswith("schema_version: missing schema_version")
-    for broken in (b"", b"{", b"[1, 2]", "\u00ff", b"\xff\xfe", json.dumps(document)[:-1]):
+    assert line.startswith("schema_version: input should be 'purelms.")
+    assert line.endswith("(got 'purelms.input.v9')")
+    # schema_version defaults to its literal, as in 0.5.1
+    assert parse(_delete(valid(), ("schema_version",))) == parse(valid())
+    for broken in (b"", b"{", b"[1, 2]", "\u00ff", b"\xff\xfe", json.dumps(valid())[:-1]):
         with pytest.raises(ValidationError) as caught:
             parse(broken)
         assert error_lines(caught.value)[0].startswith("<document>: ")
 
 
+@pytest.mark.parametrize(("parse", "model", "valid"), PARSERS, ids=PARSER_IDS)
+def test_every_problem_is_reported_beside_a_wrong_schema_version(
+    parse: Any, model: type[BaseModel], valid: Any
+) -> None:
+    document = {**valid(), "schema_version": "purelms.other.v7", "run_id": "nope", "extra": 1}
+    for data in (document, json.dumps(document), json.dumps(document).encode()):
+        with pytest.raises(ValidationError) as caught:
+            parse(data)
+        paths = [line.split(": ")[0] for line in error_lines(caught.value)]
+        assert paths == ["schema_version", "run_id", "extra"]
+
+
+DUPLICATE_KEYS = [
+    (parse_output_envelope, SimulationOutputEnvelope, '"metrics": {"m": "x", "m": 1}', False),
+    (parse_output_envelope, SimulationOutputEnvelope, '"metrics": {"m": 1, "m": 2}', True),
+    (
+        parse_output_envelope,
+        SimulationOutputEnvelope,
+        '"runtime_seconds": -1, "runtime_seconds": 1',
+        True,
+    ),
+    (
+        parse_output_envelope,
+        SimulationOutputEnvelope,
+        '"runtime_seconds": 1, "runtime_seconds": -1',
+        False,
+    ),
+    (parse_output_envelope, SimulationOutputEnvelope, '"outputs": {"a": NaN, "a": 1}', True),
+    (parse_input_envelope, SimulationInputEnvelope, '"parameters": {"k": 1, "k": "x"}', True),
+    (parse_evidence_manifest, EvidenceManifest, '"status": "pending", "status": "success"', True),
+]
+
+
+@pytest.mark.parametrize(("parse", "model", "extra", "accepted"), DUPLICATE_KEYS)
+def test_duplicate_keys_one_rule_for_every_entry_point(
+    parse: Any, model: type[BaseModel], extra: str, accepted: bool
+) -> None:
+    """The last occurrence wins; inside a typed map every occurrence must be valid.
+
+    A JSON map of arbitrary values (parameters, outputs) keeps only the last value, so a
+    NaN overwritten by a later duplicate is gone before the finite-number rule looks.
+    """
+    valid = {parse_output_envelope: _output, parse_input_envelope: _input}.get(parse, _evidence)
+    key = extra.split('"')[1]
+    text = json.dumps(_delete(valid(), (key,)))[:-1] + ", " + extra + "}"
+    verdicts = {_verdict(parse, text)[0], _verdict(parse, text.encode())[0]}
+    verdicts.add(_verdict(model.model_validate_json, text)[0])
+    assert verdicts == {accepted}
+    if accepted:
+        assert parse(text) == model.model_validate_json(text)
+
+
+def test_parser_and_model_agree_on_the_fixture_edges() -> None:
+    """Same verdict and the same lines from parse_* and model_validate_json."""
+    texts = [
+        b"{}",
+        b'{"schema_version": null}',
+        b'{"schema_version": "purelms.output.v1", "": 1}',
+        json.dumps({**_output(), "metrics": {"": "x"}}).encode(),
+        json.dumps(_delete(_output(), ("schema_version",))).encode(),
+    ]
+    for text in texts:
+        assert _verdict(parse_output_envelope, text) == _verdict(
+            SimulationOutputEnvelope.model_validate_json, text
+        )
+
+
+# --------------------------------------------------------------------------- wire types
+
+
+def test_file_roles_are_free_form_text() -> None:
+    known = InputFile.model_validate_json(json.dumps(_file("weather")))
+    assert known.role is InputFileRole.WEATHER
+    custom = InputFile.model_validate_json(json.dumps(_file("idf_macro_library")))
+    assert custom.role == "idf_macro_library"
+    assert isinstance(custom.role, InputFileRole)
+    assert custom.role.value == "idf_macro_library"
+    assert custom.role not in list(InputFileRole)
+    with pytest.raises(ValueError, match="idf_macro_library"):
+        InputFileRole("idf_macro_library")  # the enum itself still names only the known roles
+    assert json.loads(custom.model_dump_json())["role"] == "idf_macro_library"
+    assert custom.model_dump(mode="json")["role"] == "idf_macro_library"
+    assert pickle.loads(pickle.dumps(custom)) == custom
+    assert pickle.loads(pickle.dumps(known)).role is InputFileRole.WEATHER
+    assert ResourceFile.model_validate({**_file(), "role": ""}).role == ""
+    assert InputFileRole.of("template") is InputFileRole.TEMPLATE
+
+
+@pytest.mark.parametrize(("sent", "read"), [(600, 600), (600.0, 600), (1e2, 100), (1, 1)])
+def test_timeout_is_whole_seconds(sent: Any, read: int) -> None:
+    for context in (
+        ExecutionContext.model_validate({**_context(), "timeout_seconds": sent}),
+        ExecutionContext.model_validate_json(json.dumps({**_context(), "timeout_seconds": sent})),
+    ):
+        assert context.timeout_seconds == read
+        assert type(context.timeout_seconds) is int
+        assert f'"timeout_seconds":{read},' in context.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-22T13:04:06",
+        "2026-11-22T13:04:06.5",
+        "2026-11-22T13:04:06Z",
+        "2026-11-22T08:04:06-05:00",
+    ],
+)
+def test_datetimes_are_written_back_as_they_were_read(text: str) -> None:
+    """With or without a UTC offset: 0.5.1 writes both, so both come back unchanged."""
+    document = {**_evidence(), "dispatched_at": text}
+    manifest = EvidenceManifest.model_validate_json(json.dumps(document))
+    again = EvidenceManifest.model_validate_json(manifest.model_dump_json())
+    assert again == manifest
+    assert (manifest.dispatched_at.tzinfo is None) == (text[-1].isdigit() and "-05" not in text)
+
+
 # --------------------------------------------------------------------------- error format
 
-LINE = re.compile(r"^(<document>|[A-Za-z_][\w]*(\[\d+\]|\.[\w:]+)*): \S.* \((got .+|missing)\)$")
+LINE = re.compile(
+    r'^(<document>|([A-Za-z_]\w*|\["(?:[^"\\]|\\.)*"\])(\[\d+\]|\.\w+|\["(?:[^"\\]|\\.)*"\])*): '
+    r"\S.* \((got .+|missing)\)$"
+)
 
 
 def test_error_path_format() -> None:
@@ -630,6 +802,12 @@ def test_error_path_format() -> None:
     assert error_path(("context", "timeout_seconds")) == "context.timeout_seconds"
     assert error_path(("outputs", "grid", 2, 1)) == "outputs.grid[2][1]"
     assert error_path(()) == "<document>"
+    assert error_path(("parameters", "")) == 'parameters[""]'
+    assert error_path(("",)) == '[""]'
+    assert error_path(("metrics", "a.b")) == 'metrics["a.b"]'
+    assert error_path(("context", "", "x")) == 'context[""].x'
+    assert error_path(("parameters", 'say "hi"\n')) == 'parameters["say \\"hi\\"\\n"]'
+    assert error_path(("metrics", "k\u2028\x85")) == 'metrics["k\\u2028\\x85"]'
 
 
 def test_format_validation_error_is_one_line_per_problem() -> None:
@@ -652,9 +830,34 @@ def test_format_validation_error_is_one_line_per_problem() -> None:
     assert "surprise: extra inputs are not permitted (got 1)" in lines
     starts = [line.split(" (got ")[0] for line in lines]
     assert "input_files[0].sha256: string should match pattern '^[0-9a-f]{64}$'" in starts
-    assert "context.timeout_seconds: input should be greater than 0" in starts
+    assert (
+        "context.timeout_seconds: input should be a whole number of seconds greater than 0"
+        in starts
+    )
     assert "https://errors.pydantic.dev" not in text
     assert "validation error" not in text
+
+
+BREAKERS = "\n\r\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029\x00\x1b\u202e"
+
+
+def test_no_value_or_key_can_break_a_line() -> None:
+    """Every line-breaking or control character is escaped: in values, keys and rules."""
+    document = _output()
+    document["run_id"] = f"bad{BREAKERS}id"
+    document["metrics"] = {f"k{BREAKERS}": "x", "": None}
+    document[f"extra{BREAKERS}"] = f"v{BREAKERS}"
+    document["messages"][0]["text"] = 5
+    with pytest.raises(ValidationError) as caught:
+        SimulationOutputEnvelope.model_validate_json(json.dumps(document))
+    lines = error_lines(caught.value)
+    assert len(lines) == caught.value.error_count() == 5
+    assert format_validation_error(caught.value).splitlines() == lines
+    for line in lines:
+        assert line.isprintable(), line
+        assert LINE.match(line), line
+    assert 'metrics[""]: input should be a valid number (got None)' in lines
+    assert any(line.startswith('metrics["k\\n\\r\\t') for line in lines), lines
 
 
 def test_error_lines_truncate_long_inputs() -> None:
@@ -684,3 +887,25 @@ def test_non_finite_number_in_json_map_names_where_it_is() -> None:
     assert line.startswith(
         "outputs: numbers must be finite (JSON has no NaN or Infinity); monthly[1] is not (got "
     )
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        {"a": [1.0, float("nan")]},
+        {"a": {"b": [1, "x", {"c": float("-inf")}]}},
+        {"": float("inf")},
+        {"big": [1e308, 1e308], "bad": [float("nan")]},
+        {"mixed": [1, 2**80, float("inf")]},
+    ],
+)
+def test_non_finite_numbers_are_found_anywhere(outputs: dict[str, Any]) -> None:
+    _assert_rejected(SimulationOutputEnvelope, {**_output(), "outputs": outputs}, "outputs")
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [{"big": [1e308, 1e308]}, {"huge": [2**80, 10**400]}, {"t": [True, 1.5, None, "s", []]}],
+)
+def test_finite_numbers_that_overflow_a_sum_are_accepted(outputs: dict[str, Any]) -> None:
+    assert SimulationOutputEnvelope.model_validate({**_output(), "outputs": outputs})

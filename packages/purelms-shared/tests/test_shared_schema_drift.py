@@ -67,7 +67,7 @@ def test_schemas_carry_stable_id_title_and_dialect() -> None:
 
 def test_nested_models_are_in_defs() -> None:
     schemas = json_schemas()
-    assert {"InputFile", "ResourceFile", "ExecutionContext", "InputFileRole"} <= set(
+    assert {"InputFile", "ResourceFile", "ExecutionContext"} <= set(
         schemas["SimulationInputEnvelope"]["$defs"]
     )
     assert {"OutputArtifact", "Message", "MessageLevel", "OutputStatus"} <= set(
@@ -99,8 +99,13 @@ def test_schema_constraints_mirror_the_contract() -> None:
     assert inp["$defs"]["ExecutionContext"]["properties"]["timeout_seconds"] == {
         "exclusiveMinimum": 0,
         "title": "Timeout Seconds",
-        "type": "number",
+        "type": "integer",
     }
+    role = inp["$defs"]["InputFile"]["properties"]["role"]
+    assert role["type"] == "string"
+    assert "enum" not in role  # free-form: InputFileRole names the known values only
+    assert inp["properties"]["schema_version"]["default"] == "purelms.input.v1"
+    assert "schema_version" not in inp["required"]
     out = schemas["SimulationOutputEnvelope"]
     assert out["$defs"]["OutputStatus"]["enum"] == [
         "success",
@@ -109,8 +114,8 @@ def test_schema_constraints_mirror_the_contract() -> None:
         "cancelled",
         "timed_out",
     ]
-    assert "metrics" in out["required"]
-    assert "outputs" not in out["required"]
+    assert out["required"] == ["run_id", "status"]
+    assert out["properties"]["metrics"]["default"] is None
     progress = schemas["ProgressCallback"]["properties"]["progress_pct"]
     assert (progress["minimum"], progress["maximum"]) == (0, 100)
     for name in ("ProgressCallback", "CompleteCallback"):

@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.6.0 sha256:e1d6de755e49f055
+// purelms-shared contract: 0.7.0 sha256:b6416e24c3e687d2
 //
 // The purelms wire contract in TypeScript: every type of the purelms.*.v1 documents.
 //
@@ -36,7 +36,7 @@ export interface PurelmsWire {
  * What the platform hands a backend: who, what, with which parameters and files.
  */
 export interface SimulationInputEnvelope {
-  schema_version: "purelms.input.v1";
+  schema_version?: "purelms.input.v1";
   run_id: string;
   backend_slug: string;
   backend_version: string;
@@ -56,7 +56,7 @@ export interface SimulationInputEnvelope {
  * What a backend hands back. Every domain outcome, failures included, is one of these.
  */
 export interface SimulationOutputEnvelope {
-  schema_version: "purelms.output.v1";
+  schema_version?: "purelms.output.v1";
   run_id: string;
   status: OutputStatus;
   outputs?: {
@@ -64,14 +64,14 @@ export interface SimulationOutputEnvelope {
   };
   artifacts?: OutputArtifact[];
   messages?: Message[];
-  metrics: {
+  metrics?: {
     [k: string]: number;
   } | null;
   runtime_seconds?: number;
 }
 
 export interface EvidenceManifest {
-  schema_version: "purelms.evidence.v1";
+  schema_version?: "purelms.evidence.v1";
   run_id: string;
   student_id: number;
   course_id: number;
@@ -82,25 +82,28 @@ export interface EvidenceManifest {
   status: OutputStatus;
   dispatched_at: string;
   completed_at: string;
-  runtime_seconds: number;
-  references: EvidenceReference[];
+  runtime_seconds?: number;
+  references?: EvidenceReference[];
 }
 
 export interface ProgressCallback {
   progress_pct: number;
   step?: string;
-  elapsed_seconds: number | null;
+  elapsed_seconds?: number | null;
 }
 
 /**
  * Sent once ``output.json`` is on disk; tells the platform where and what it is.
+ *
+ * The three ``output_*`` fields pin the exact object written; they default to null
+ * because legacy senders omit them (as 0.5.1 allows).
  */
 export interface CompleteCallback {
   output_envelope_uri: string;
   exit_code: number;
-  output_sha256: string | null;
-  output_size_bytes: number | null;
-  output_generation: number | null;
+  output_sha256?: string | null;
+  output_size_bytes?: number | null;
+  output_generation?: number | null;
 }
 
 export type BackendCallbackEvent = "progress" | "complete";
@@ -113,7 +116,7 @@ export interface EvidenceReference {
   uri: string;
   sha256: string;
   size_bytes: number;
-  generation: number | null;
+  generation?: number | null;
 }
 
 /**
@@ -131,7 +134,10 @@ export interface ExecutionContext {
  * A file the learner or the platform supplies to this run (e.g. a custom EPW).
  */
 export interface InputFile {
-  role: InputFileRole;
+  /**
+   * Any string; the known roles (InputFileRole) are template, weather, resource, evidence_reference.
+   */
+  role: string;
   mime_type: string;
   filename: string;
   uri: string;
@@ -170,7 +176,10 @@ export type OutputStatus =
  * A file owned by the task (not the learner), such as a template or a library.
  */
 export interface ResourceFile {
-  role: InputFileRole;
+  /**
+   * Any string; the known roles (InputFileRole) are template, weather, resource, evidence_reference.
+   */
+  role: string;
   mime_type: string;
   filename: string;
   uri: string;

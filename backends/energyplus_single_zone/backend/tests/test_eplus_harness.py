@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -242,37 +245,42 @@ def _processes_mentioning(text: str) -> list[int]:
 def test_timeout_kills_energyplus(
     manifest: BackendManifest, tmp_path: Path, timeline: Timeline
 ) -> None:
-    """The timeout must land while EnergyPlus runs; the machine is shared, so the moment is
-    measured (from the previous run) and re-measured if a run was too fast or too slow to
-    be interrupted mid-engine. Whatever attempt lands, every assertion applies to it."""
-    calibration = timeline
-    timeout = calibration.mid_engine()
-    for attempt in range(4):
-        work = tmp_path / f"work{attempt}"
-        work.mkdir()
-        request = RunRequest(
-            parameters={"climate": "tampa"},
-            timeout_seconds=round(timeout, 2),
-            progress_min_interval_seconds=0.0,
-            env={"PURELMS_WORK_DIR": str(work), "PURELMS_KEEP_WORK_DIR": "1"},
-        )
-        started = time.monotonic()
-        run = _timed_run(manifest, tmp_path / f"run{attempt}", request)
-        elapsed = time.monotonic() - started
-        engine_dirs = list(work.glob("*/energyplus"))
-        if run.result.status is OutputStatus.SUCCESS:  # finished before the timeout
-            calibration = run
-            timeout = calibration.mid_engine()
-            continue
-        if not any((d / "eplusout.err").is_file() for d in engine_dirs):  # killed too early
-            timeout *= 1.5
-            continue
-        if any((d / "eplusout.end").is_file() for d in engine_dirs):  # killed after the engine
-            timeout *= 0.7
-            continue
-        break
-    else:
-        pytest.fail("no attempt timed out while EnergyPlus was running")
+    """The timeout must land while EnergyPlus runs. ``timeout_seconds`` is whole seconds
+    and an annual run takes about one, so the engine is held mid-run the way a slow engine
+    would be: a watcher stops (SIGSTOP) the EnergyPlus process as soon as it appears, and
+    the whole-second timeout, set past the moment the engine started in the previous run,
+    lands while it is stopped half way. The runtime kills the process tree with SIGKILL,
+    which ends a stopped process like a running one."""
+    timeout = math.ceil(timeline.first("Starting EnergyPlus")) + 1
+    work = tmp_path / "work"
+    work.mkdir()
+    held: list[int] = []
+    done = threading.Event()
+
+    def hold_engine() -> None:
+        while not done.is_set() and not held:
+            for pid in _processes_mentioning(str(work)):
+                os.kill(pid, signal.SIGSTOP)
+                held.append(pid)
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=hold_engine, daemon=True)
+    watcher.start()
+    request = RunRequest(
+        parameters={"climate": "tampa"},
+        timeout_seconds=timeout,
+        progress_min_interval_seconds=0.0,
+        env={"PURELMS_WORK_DIR": str(work), "PURELMS_KEEP_WORK_DIR": "1"},
+    )
+    started = time.monotonic()
+    try:
+        run = _timed_run(manifest, tmp_path / "run", request)
+    finally:
+        done.set()
+        watcher.join(timeout=5)
+    elapsed = time.monotonic() - started
+    engine_dirs = list(work.glob("*/energyplus"))
+    assert held, f"EnergyPlus was never seen running (status {run.result.status})"
     assert run.result.status is OutputStatus.TIMED_OUT
     assert elapsed < timeout + 5
     assert run.result.envelope_out is not None

@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.6.0 sha256:e1d6de755e49f055
+// purelms-shared contract: 0.7.0 sha256:b6416e24c3e687d2
 //
 // Types for the energyplus_single_zone frontend bundle.
 //
@@ -97,7 +97,7 @@ export interface EnergyPlusParameters {
  * What a backend hands back. Every domain outcome, failures included, is one of these.
  */
 export interface SimulationOutputEnvelope {
-  schema_version: "purelms.output.v1";
+  schema_version?: "purelms.output.v1";
   run_id: string;
   status: OutputStatus;
   outputs?: {
@@ -105,7 +105,7 @@ export interface SimulationOutputEnvelope {
   };
   artifacts?: OutputArtifact[];
   messages?: Message[];
-  metrics: {
+  metrics?: {
     [k: string]: number;
   } | null;
   runtime_seconds?: number;
@@ -114,7 +114,7 @@ export interface SimulationOutputEnvelope {
 export interface ProgressCallback {
   progress_pct: number;
   step?: string;
-  elapsed_seconds: number | null;
+  elapsed_seconds?: number | null;
 }
 
 export type InputFileRole = "template" | "weather" | "resource" | "evidence_reference";

@@ -367,8 +367,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         _validate_document(args.kind, raw)
     except ValidationError as exc:
-        _errors.print(f"{args.file}: invalid {args.kind} document", markup=False)
-        _errors.print(format_validation_error(exc), markup=False)
+        # Plain text: the formatter's lines exactly, never re-wrapped or re-styled.
+        print(f"{args.file}: invalid {args.kind} document", file=sys.stderr)
+        print(format_validation_error(exc), file=sys.stderr)
         return 1
     _console.print(f"{args.file}: valid {args.kind} document")
     return 0

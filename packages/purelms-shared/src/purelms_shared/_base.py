@@ -8,34 +8,53 @@ scalar fields are strict: ``"5"`` is not an integer and ``1`` is not a string.
 UUIDs and datetimes still parse from their JSON string forms, because JSON has
 no other way to carry them, but a number is not a datetime (no Unix timestamps).
 
+Where this is stricter than the published 0.5.1 (which validates in pydantic's lax
+mode), the package README lists the rule and its reason under "Differences from
+0.5.1"; the ``compat`` nox session proves that list complete against the real 0.5.1.
+The two guarantees it proves: every document 0.5.1 serializes is accepted here and
+re-serialized byte for byte, and every document serialized here is accepted by 0.5.1.
+That is why datetimes without a UTC offset are accepted (0.5.1 writes them back as
+it read them) and why ``timeout_seconds`` takes ``600.0`` as 600.
+
 Every number must be finite. JSON has no NaN or Infinity, yet pydantic would
 accept those literals and serialize them back as ``null``: a value that
 changes (or stops validating) on its way through the wire is evidence drift.
+
+Speed: a JSON object field (``parameters``, ``outputs``) is validated as ``dict[str,
+Any]`` from JSON text (the reader only produces JSON values there; 0.5.1 does the same)
+and as ``dict[str, JsonValue]`` from Python objects. One cheap pass then rejects
+non-finite floats (see ``_floats_finite``): a recursive union of finite JSON values,
+checked inside pydantic-core, measured slower than the whole rest of an output envelope.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     JsonValue,
     Strict,
     StringConstraints,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
+from ._constants import InputFileRole
 from ._errors import error_path
 
 __all__ = [
+    "FileRole",
     "FiniteFloat",
     "Identifier",
     "JsonObject",
@@ -44,6 +63,7 @@ __all__ = [
     "PositiveInt",
     "Sha256",
     "StrictText",
+    "WholeSeconds",
     "WireDatetime",
     "WireModel",
 ]
@@ -70,6 +90,95 @@ Identifier = Annotated[str, Strict(), Field(min_length=1, max_length=64)]
 """A backend slug or version: 1 to 64 characters."""
 
 
+# --------------------------------------------------------------------------- whole seconds
+
+_WHOLE_SECONDS_RULE: Final = "Input should be a whole number of seconds greater than 0"
+
+
+def _whole_seconds_from_number(value: object) -> int:
+    """``600.0`` -> ``600``: a float with no fractional part, as 0.5.1 takes it."""
+    if type(value) is float and value.is_integer() and value > 0:
+        return int(value)
+    raise PydanticCustomError("whole_seconds", _WHOLE_SECONDS_RULE)
+
+
+class _WholeSecondsSchema:
+    """A JSON integer > 0, or a float with no fractional part (``600.0``), as an ``int``.
+
+    The integer path runs in pydantic-core alone; the Python function only sees what
+    is not a strict integer (a float, or something to reject). Strings and booleans
+    are rejected, like every other number of the contract.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.int_schema(strict=True, gt=0),
+                core_schema.no_info_plain_validator_function(_whole_seconds_from_number),
+            ],
+            mode="left_to_right",
+            custom_error_type="whole_seconds",
+            custom_error_message=_WHOLE_SECONDS_RULE,
+            serialization=core_schema.simple_ser_schema("int"),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # JSON Schema's "integer" includes 600.0 (a number with a zero fractional part).
+        return {"type": "integer", "exclusiveMinimum": 0}
+
+
+WholeSeconds = Annotated[int, _WholeSecondsSchema()]
+"""Seconds as an integer > 0; ``600.0`` is taken as 600 (0.5.1 does, and this
+repository's 0.6.0 wrote timeouts that way). ``600.5``, ``"600"`` and ``true`` are not."""
+
+
+# --------------------------------------------------------------------------- file roles
+
+
+def _unregistered_role(value: object) -> InputFileRole:
+    if isinstance(value, str):  # an unregistered role itself, from Python, is one too
+        return InputFileRole.of(str(value))
+    raise PydanticCustomError("role_type", "Input should be a valid string")
+
+
+class _FileRoleSchema:
+    """Any JSON string: a known value validates (in pydantic-core) to its member."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.enum_schema(InputFileRole, list(InputFileRole), sub_type="str"),
+                core_schema.no_info_plain_validator_function(_unregistered_role),
+            ],
+            mode="left_to_right",
+            custom_error_type="string_type",
+            serialization=core_schema.to_string_ser_schema(),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        known = ", ".join(role.value for role in InputFileRole)
+        return {
+            "type": "string",
+            "description": f"Any string; the known roles (InputFileRole) are {known}.",
+        }
+
+
+FileRole = Annotated[InputFileRole, _FileRoleSchema()]
+"""The role of an input or resource file: free-form text on the wire, as in 0.5.1.
+Known values parse to their :class:`InputFileRole` member, others to an unregistered
+role (see :meth:`InputFileRole.of`)."""
+
+
+# --------------------------------------------------------------------------- datetimes
+
 _DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -78,26 +187,47 @@ def _datetime_text_only(value: object) -> object:
         return value
     raise PydanticCustomError(
         "datetime_string",
-        "Input should be an ISO 8601 date-time string with a UTC offset, not a timestamp",
+        "Input should be an ISO 8601 date-time string, not a timestamp",
     )
 
 
-WireDatetime = Annotated[AwareDatetime, BeforeValidator(_datetime_text_only)]
-"""A timezone-aware datetime, carried in JSON as an ISO 8601 / RFC 3339 string."""
+WireDatetime = Annotated[datetime, BeforeValidator(_datetime_text_only)]
+"""A datetime carried in JSON as an ISO 8601 / RFC 3339 string.
+
+With a UTC offset or without one: 0.5.1 accepts a datetime without an offset and
+writes it back without one, so rejecting it would reject evidence 0.5.1 wrote. It is
+kept exactly as written (never assumed to be UTC); producers in this repository write
+timezone-aware datetimes."""
 
 
-def _all_finite(value: JsonValue) -> bool:
-    """True when no NaN or infinity hides inside ``value`` (the cheap, common path)."""
-    stack: list[JsonValue] = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, float):
-            if not math.isfinite(item):
+# --------------------------------------------------------------------------- JSON objects
+
+
+_isfinite: Final = math.isfinite
+
+
+def _floats_finite(container: dict[str, Any] | list[Any]) -> bool:
+    """True when no NaN or infinity hides inside ``container`` (a dict or a list).
+
+    ``x - x`` is ``0.0`` exactly for a finite float and NaN otherwise. A nested
+    container of plain numbers (a series, a table row) is checked with one C-level
+    ``sum`` (NaN and infinities survive a sum); one holding anything else, or whose
+    sum overflows, is walked item by item.
+    """
+    items: Iterable[Any] = container.values() if type(container) is dict else container
+    for item in items:
+        kind = type(item)
+        if kind is float:
+            if item - item != 0.0:
                 return False
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+        elif kind is list or kind is dict:
+            try:
+                if _isfinite(sum(item.values() if kind is dict else item)):
+                    continue
+            except (TypeError, OverflowError):
+                pass
+            if not _floats_finite(item):
+                return False
     return True
 
 
@@ -115,15 +245,53 @@ def _non_finite_at(value: JsonValue) -> tuple[int | str, ...]:
     return ()
 
 
-def _finite_numbers_only(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
-    if not _all_finite(value):
-        raise PydanticCustomError(
-            "finite_number",
-            "Numbers must be finite (JSON has no NaN or Infinity); {where} is not",
-            {"where": error_path(_non_finite_at(value))},
+def _finite_numbers_only(value: dict[str, Any]) -> dict[str, Any]:
+    # The top level of _floats_finite, inlined: this runs on every envelope.
+    for item in value.values():
+        kind = type(item)
+        if kind is float:
+            if item - item != 0.0:
+                break
+        elif kind is list or kind is dict:
+            try:
+                if _isfinite(sum(item.values() if kind is dict else item)):
+                    continue
+            except (TypeError, OverflowError):
+                pass
+            if not _floats_finite(item):
+                break
+    else:
+        return value
+    raise PydanticCustomError(
+        "finite_number",
+        "Numbers must be finite (JSON has no NaN or Infinity); {where} is not",
+        {"where": error_path(_non_finite_at(value))},
+    )
+
+
+class _JsonObjectSchema:
+    """``dict[str, Any]`` from JSON text, ``dict[str, JsonValue]`` from Python objects.
+
+    From JSON text the reader can only produce JSON values, so the values need no
+    validation (``JsonValue`` would only add a reference hop per value); from Python
+    objects they must be JSON values. The JSON Schema is ``JsonValue``'s either way.
+    """
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        self._python = handler.generate_schema(dict[str, JsonValue])
+        return core_schema.json_or_python_schema(
+            json_schema=handler.generate_schema(dict[str, Any]), python_schema=self._python
         )
-    return value
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return handler(self._python)
 
 
-JsonObject = Annotated[dict[str, JsonValue], AfterValidator(_finite_numbers_only)]
+JsonObject = Annotated[
+    dict[str, JsonValue], _JsonObjectSchema(), AfterValidator(_finite_numbers_only)
+]
 """A JSON object of arbitrary JSON values (parameters, outputs); numbers must be finite."""

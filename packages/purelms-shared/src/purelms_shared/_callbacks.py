@@ -20,14 +20,18 @@ __all__ = ["CompleteCallback", "ProgressCallback"]
 class ProgressCallback(WireModel):
     progress_pct: Annotated[int, Strict(), Field(ge=0, le=100)]
     step: StrictText = ""
-    elapsed_seconds: NonNegativeFloat | None
+    elapsed_seconds: NonNegativeFloat | None = None
 
 
 class CompleteCallback(WireModel):
-    """Sent once ``output.json`` is on disk; tells the platform where and what it is."""
+    """Sent once ``output.json`` is on disk; tells the platform where and what it is.
+
+    The three ``output_*`` fields pin the exact object written; they default to null
+    because legacy senders omit them (as 0.5.1 allows).
+    """
 
     output_envelope_uri: StrictText
     exit_code: Annotated[int, Strict()]
-    output_sha256: Sha256 | None
-    output_size_bytes: NonNegativeInt | None
-    output_generation: PositiveInt | None
+    output_sha256: Sha256 | None = None
+    output_size_bytes: NonNegativeInt | None = None
+    output_generation: PositiveInt | None = None

@@ -10,7 +10,7 @@ not know. Renaming or removing a value is incompatible and needs a new
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final, Literal
+from typing import Any, Final, Literal, cast
 
 __all__ = [
     "EVIDENCE_SCHEMA_V1",
@@ -69,10 +69,35 @@ class BackendCallbackEvent(StrEnum):
 
 
 class InputFileRole(StrEnum):
+    """The roles the platform and the runtime know for input and resource files.
+
+    On the wire a role is any string (0.5.1 takes any string there too): a backend may
+    name its own roles. :meth:`of` turns a wire string into a role: one of the members
+    below for a known value, otherwise an *unregistered* role, an ``InputFileRole``
+    instance that is not a member (``list(InputFileRole)`` and ``InputFileRole(text)``
+    still know only the members) and compares equal to its string like every member.
+    """
+
     TEMPLATE = "template"
     WEATHER = "weather"
     RESOURCE = "resource"
     EVIDENCE_REFERENCE = "evidence_reference"
+
+    @classmethod
+    def of(cls, text: str) -> InputFileRole:
+        """The member whose value is ``text``, else an unregistered role carrying ``text``."""
+        member = cls._value2member_map_.get(text)
+        if member is not None:
+            return cast(InputFileRole, member)
+        role = str.__new__(cls, text)
+        role._name_ = text
+        role._value_ = text
+        return role
+
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, ...]:
+        # Unpickle through ``of`` (not ``InputFileRole(value)``), so unregistered roles
+        # survive a trip through pickle (dask ships envelopes between processes).
+        return (InputFileRole.of, (self._value_,))
 
 
 InputSchemaV1 = Literal["purelms.input.v1"]

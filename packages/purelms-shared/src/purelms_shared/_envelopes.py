@@ -12,6 +12,10 @@ Versioning rules, recorded here because this is where they bite:
   same change. Models are strict, so a consumer one version behind rejects the
   new field as unknown rather than silently dropping it.
 
+Defaults are exactly the published 0.5.1's (``schema_version`` defaults to its
+literal, so a document without one is a v1 document): a field 0.5.1 lets a sender
+omit may be omitted here too.
+
 URIs are plain strings on purpose: ``gs://``, ``file://`` and ``https://``
 must all pass, and relative references are used for artifacts next to their
 envelope.
@@ -19,12 +23,12 @@ envelope.
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, Strict
+from pydantic import Field
 
 from ._base import (
+    FileRole,
     FiniteFloat,
     Identifier,
     JsonObject,
@@ -33,9 +37,17 @@ from ._base import (
     PositiveInt,
     Sha256,
     StrictText,
+    WholeSeconds,
     WireModel,
 )
-from ._constants import InputFileRole, InputSchemaV1, MessageLevel, OutputSchemaV1, OutputStatus
+from ._constants import (
+    INPUT_SCHEMA_V1,
+    OUTPUT_SCHEMA_V1,
+    InputSchemaV1,
+    MessageLevel,
+    OutputSchemaV1,
+    OutputStatus,
+)
 
 __all__ = [
     "ExecutionContext",
@@ -51,7 +63,7 @@ __all__ = [
 class InputFile(WireModel):
     """A file the learner or the platform supplies to this run (e.g. a custom EPW)."""
 
-    role: InputFileRole
+    role: FileRole
     mime_type: StrictText
     filename: StrictText
     uri: StrictText
@@ -62,7 +74,7 @@ class InputFile(WireModel):
 class ResourceFile(WireModel):
     """A file owned by the task (not the learner), such as a template or a library."""
 
-    role: InputFileRole
+    role: FileRole
     mime_type: StrictText
     filename: StrictText
     uri: StrictText
@@ -76,7 +88,7 @@ class ExecutionContext(WireModel):
     callback_url_progress: StrictText
     callback_url_complete: StrictText
     callback_audience: StrictText
-    timeout_seconds: Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+    timeout_seconds: WholeSeconds
     progress_min_interval_seconds: NonNegativeFloat = 2.0
 
 
@@ -98,7 +110,7 @@ class Message(WireModel):
 class SimulationInputEnvelope(WireModel):
     """What the platform hands a backend: who, what, with which parameters and files."""
 
-    schema_version: InputSchemaV1
+    schema_version: InputSchemaV1 = INPUT_SCHEMA_V1
     run_id: UUID
     backend_slug: Identifier
     backend_version: Identifier
@@ -115,11 +127,11 @@ class SimulationInputEnvelope(WireModel):
 class SimulationOutputEnvelope(WireModel):
     """What a backend hands back. Every domain outcome, failures included, is one of these."""
 
-    schema_version: OutputSchemaV1
+    schema_version: OutputSchemaV1 = OUTPUT_SCHEMA_V1
     run_id: UUID
     status: OutputStatus
     outputs: JsonObject = Field(default_factory=dict)
     artifacts: list[OutputArtifact] = Field(default_factory=list)
     messages: list[Message] = Field(default_factory=list)
-    metrics: dict[str, FiniteFloat] | None
+    metrics: dict[str, FiniteFloat] | None = None
     runtime_seconds: NonNegativeFloat = 0.0

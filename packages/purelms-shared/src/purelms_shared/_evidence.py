@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from pydantic import Field
+
 from ._base import (
     Identifier,
     NonNegativeFloat,
@@ -19,7 +21,7 @@ from ._base import (
     WireDatetime,
     WireModel,
 )
-from ._constants import EvidenceSchemaV1, OutputStatus
+from ._constants import EVIDENCE_SCHEMA_V1, EvidenceSchemaV1, OutputStatus
 
 __all__ = ["EvidenceManifest", "EvidenceReference"]
 
@@ -31,11 +33,11 @@ class EvidenceReference(WireModel):
     uri: StrictText
     sha256: Sha256
     size_bytes: NonNegativeInt
-    generation: PositiveInt | None
+    generation: PositiveInt | None = None
 
 
 class EvidenceManifest(WireModel):
-    schema_version: EvidenceSchemaV1
+    schema_version: EvidenceSchemaV1 = EVIDENCE_SCHEMA_V1
     run_id: UUID
     student_id: PositiveInt
     course_id: PositiveInt
@@ -46,5 +48,5 @@ class EvidenceManifest(WireModel):
     status: OutputStatus
     dispatched_at: WireDatetime
     completed_at: WireDatetime
-    runtime_seconds: NonNegativeFloat
-    references: list[EvidenceReference]
+    runtime_seconds: NonNegativeFloat = 0.0
+    references: list[EvidenceReference] = Field(default_factory=list)

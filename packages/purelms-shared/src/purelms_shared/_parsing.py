@@ -1,22 +1,33 @@
-"""Versioned parsing: one entry point per document kind.
+"""Versioned parsing: one entry point per document kind, one parsing path.
 
-Each function takes bytes, str or an already-decoded mapping, reads
-``schema_version`` and validates with the model registered for it. A new
-incompatible version is added by registering its ``...V2`` model in the table
-below; the v1 entry stays forever so stored evidence keeps parsing.
+Each function takes bytes, str or an already-decoded mapping and validates it with
+the newest model registered for its kind, exactly as ``Model.model_validate_json``
+(or ``model_validate`` for a mapping) does: there is no separate pre-parse, so a
+``parse_*`` function and ``model_validate_json`` give the same verdict on every input,
+take the same time, and report the same problems. Only when that fails *because of*
+``schema_version`` naming another registered version (or omitting it, for the version
+whose model defaults it) is the document validated again with that version's model.
+A document with an unknown ``schema_version`` is therefore checked in full against
+the newest version: every other problem is reported beside the ``schema_version`` one.
 
-Every failure, including malformed JSON and an unknown ``schema_version``, is
-raised as :class:`pydantic.ValidationError`, so callers handle one exception
-type and can render it with :func:`format_validation_error`.
+A new incompatible version is added by registering its ``...V2`` model in the tables
+below (newest last); the v1 entry stays forever so stored evidence keeps parsing.
+
+Duplicate keys in a JSON object are decided once, by pydantic's JSON reader, for
+every entry point alike: the last occurrence of a key wins, and inside a map
+(``parameters``, ``outputs``, ``metrics``) every occurrence must be valid on its own.
+The published 0.5.1 reads duplicates the same way.
+
+Every failure, malformed JSON included, is raised as :class:`pydantic.ValidationError`,
+so callers handle one exception type and render it with :func:`format_validation_error`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar, cast
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import BaseModel, ValidationError
 
 from ._constants import EVIDENCE_SCHEMA_V1, INPUT_SCHEMA_V1, OUTPUT_SCHEMA_V1
 from ._envelopes import SimulationInputEnvelope, SimulationOutputEnvelope
@@ -45,48 +56,70 @@ SUPPORTED_EVIDENCE_VERSIONS: Final[Mapping[str, type[EvidenceManifest]]] = {
     EVIDENCE_SCHEMA_V1: EvidenceManifest,
 }
 
-_JSON_OBJECT: Final = TypeAdapter(dict[str, Any])
 
-
-def _parse(data: WireDocument, versions: Mapping[str, type[_M]], title: str) -> _M:
+def _validate(model: type[_M], data: WireDocument) -> _M:
     if isinstance(data, bytes | str):
-        document = _JSON_OBJECT.validate_json(data)
-    elif isinstance(data, Mapping):
-        document = dict(data)
-    else:
-        document = _JSON_OBJECT.validate_python(data)
-    version = document.get("schema_version")
-    model = versions.get(version) if isinstance(version, str) else None
-    if model is None:
-        supported = ", ".join(sorted(versions))
-        problem = "missing" if "schema_version" not in document else "unsupported"
-        raise ValidationError.from_exception_data(
-            title,
-            [
-                InitErrorDetails(
-                    type=PydanticCustomError(
-                        "unsupported_schema_version",
-                        "{problem} schema_version; supported: {supported}",
-                        {"problem": problem, "supported": supported},
-                    ),
-                    loc=("schema_version",),
-                    input=version,
-                )
-            ],
-        )
-    return model.model_validate(document)
+        return model.model_validate_json(data)
+    if isinstance(data, Mapping):
+        return model.model_validate(dict(data))
+    return model.model_validate(data)
+
+
+def _version_model(exc: ValidationError, versions: Mapping[str, type[_M]]) -> type[_M] | None:
+    """The registered model ``exc``'s ``schema_version`` problem points to, if any."""
+    for error in exc.errors(include_url=False):
+        if error["loc"] != ("schema_version",):
+            continue
+        if error["type"] == "missing":
+            defaulted = [
+                model
+                for model in versions.values()
+                if not model.model_fields["schema_version"].is_required()
+            ]
+            return defaulted[0] if defaulted else None
+        version = error.get("input")
+        return versions.get(version) if isinstance(version, str) else None
+    return None
+
+
+class _Registry(Generic[_M]):
+    """The versions of one document kind, newest last, and the newest's JSON validator."""
+
+    def __init__(self, versions: Mapping[str, type[_M]]) -> None:
+        self.versions = versions
+        self.newest = list(versions.values())[-1]
+        # What Model.model_validate_json calls, without its keyword handling: the same
+        # validator, so the same verdict, a little sooner.
+        self.validate_json = self.newest.__pydantic_validator__.validate_json
+
+
+def _parse(data: WireDocument, registry: _Registry[_M]) -> _M:
+    try:
+        if isinstance(data, bytes | str):
+            return cast(_M, registry.validate_json(data))
+        return _validate(registry.newest, data)
+    except ValidationError as exc:
+        model = _version_model(exc, registry.versions)
+        if model is None or model is registry.newest:
+            raise
+    return _validate(model, data)
+
+
+_INPUT: Final = _Registry(SUPPORTED_INPUT_VERSIONS)
+_OUTPUT: Final = _Registry(SUPPORTED_OUTPUT_VERSIONS)
+_EVIDENCE: Final = _Registry(SUPPORTED_EVIDENCE_VERSIONS)
 
 
 def parse_input_envelope(data: WireDocument) -> SimulationInputEnvelope:
     """Parse an input envelope of any supported version."""
-    return _parse(data, SUPPORTED_INPUT_VERSIONS, "SimulationInputEnvelope")
+    return _parse(data, _INPUT)
 
 
 def parse_output_envelope(data: WireDocument) -> SimulationOutputEnvelope:
     """Parse an output envelope of any supported version."""
-    return _parse(data, SUPPORTED_OUTPUT_VERSIONS, "SimulationOutputEnvelope")
+    return _parse(data, _OUTPUT)
 
 
 def parse_evidence_manifest(data: WireDocument) -> EvidenceManifest:
     """Parse an evidence manifest of any supported version."""
-    return _parse(data, SUPPORTED_EVIDENCE_VERSIONS, "EvidenceManifest")
+    return _parse(data, _EVIDENCE)

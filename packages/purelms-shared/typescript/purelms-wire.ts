@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.7.0 sha256:b6416e24c3e687d2
+// purelms-shared contract: 0.8.0 sha256:f78c7d4890f6cf56
 //
 // The purelms wire contract in TypeScript: every type of the purelms.*.v1 documents.
 //
@@ -18,6 +18,7 @@ export interface PurelmsWire {
   EvidenceManifest: EvidenceManifest;
   ProgressCallback: ProgressCallback;
   CompleteCallback: CompleteCallback;
+  ServiceExecutionRequest: ServiceExecutionRequest;
   BackendCallbackEvent: BackendCallbackEvent;
   EvidenceReference: EvidenceReference;
   ExecutionContext: ExecutionContext;
@@ -30,6 +31,7 @@ export interface PurelmsWire {
   OutputStatus: OutputStatus;
   ResourceFile: ResourceFile;
   RunStatus: RunStatus;
+  ServiceEnvironment: ServiceEnvironment;
 }
 
 /**
@@ -104,6 +106,16 @@ export interface CompleteCallback {
   output_sha256?: string | null;
   output_size_bytes?: number | null;
   output_generation?: number | null;
+}
+
+/**
+ * The body of ``POST /`` to a backend running in service mode.
+ */
+export interface ServiceExecutionRequest {
+  schema_version: "purelms.service_execution.v1";
+  run_id: string;
+  timeout_at: string;
+  environment: ServiceEnvironment;
 }
 
 export type BackendCallbackEvent = "progress" | "complete";
@@ -196,3 +208,19 @@ export type RunStatus =
   | "failed_runtime"
   | "cancelled"
   | "timed_out";
+
+/**
+ * The environment of one run; the field names are the environment variables' names.
+ */
+export interface ServiceEnvironment {
+  PURELMS_INPUT_URI: string;
+  PURELMS_OUTPUT_URI: string;
+  PURELMS_INPUT_FETCH_URL: string;
+  PURELMS_OUTPUT_UPLOAD_URL: string;
+  PURELMS_OUTPUT_VERIFY_URL: string;
+  PURELMS_RUN_ID: string;
+  PURELMS_INPUT_SHA256: string;
+  PURELMS_INPUT_SIZE_BYTES: string;
+  PURELMS_INPUT_GENERATION: string;
+  PURELMS_MAX_ENVELOPE_BYTES?: string;
+}

@@ -48,6 +48,14 @@ from ._parsing import (
     parse_output_envelope,
 )
 from ._schema import SCHEMA_MODELS, json_schemas, render_json_schema, schema_documents, schema_id
+from ._service import (
+    SERVICE_ENVIRONMENT_KEYS,
+    SERVICE_EXECUTION_SCHEMA_V1,
+    SERVICE_OPTIONAL_ENVIRONMENT_KEYS,
+    ServiceEnvironment,
+    ServiceExecutionRequest,
+    ServiceExecutionSchemaV1,
+)
 
 __version__ = _version("purelms-shared")
 
@@ -56,6 +64,9 @@ __all__ = [
     "INPUT_SCHEMA_V1",
     "OUTPUT_SCHEMA_V1",
     "SCHEMA_MODELS",
+    "SERVICE_ENVIRONMENT_KEYS",
+    "SERVICE_EXECUTION_SCHEMA_V1",
+    "SERVICE_OPTIONAL_ENVIRONMENT_KEYS",
     "SUPPORTED_EVIDENCE_VERSIONS",
     "SUPPORTED_INPUT_VERSIONS",
     "SUPPORTED_OUTPUT_VERSIONS",
@@ -77,6 +88,9 @@ __all__ = [
     "ProgressCallback",
     "ResourceFile",
     "RunStatus",
+    "ServiceEnvironment",
+    "ServiceExecutionRequest",
+    "ServiceExecutionSchemaV1",
     "SimulationInputEnvelope",
     "SimulationOutputEnvelope",
     "WireDocument",

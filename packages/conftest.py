@@ -25,6 +25,25 @@ from purelms_harness import BackendManifest, CallbackServer, discover, find_repo
 REPO = find_repo_root(Path(__file__))
 
 
+#: A loopback port nothing listens on (the discard port): connections are refused at once.
+_NOWHERE = "127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
+def _google_metadata_stays_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may ever make google-auth reach for the real metadata server's address.
+
+    A runtime without ``PURELMS_CALLBACK_TOKEN`` mints OIDC tokens through google-auth,
+    whose default metadata address is not on this machine. Every backend process a test
+    starts inherits this environment, so google-auth finds a refused loopback port
+    instead; the OIDC tests point it at their own loopback identity provider.
+    """
+    monkeypatch.setenv("GCE_METADATA_HOST", _NOWHERE)
+    monkeypatch.setenv("GCE_METADATA_IP", _NOWHERE)
+    monkeypatch.setenv("GCE_METADATA_DETECT_RETRIES", "1")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+
+
 @pytest.fixture
 def server() -> Iterator[CallbackServer]:
     with CallbackServer(token=secrets.token_urlsafe(16)) as srv:

@@ -33,7 +33,7 @@ from purelms_runtime.protocol import (
     DEFAULT_OUTPUT_DIR,
     INPUT_DIR_ENV,
     OUTPUT_DIR_ENV,
-    OUTPUT_URI_ENV,
+    OUTPUT_DIR_URI_ENV,
     PARENT_PID_ENV,
     WORK_DIR_ENV,
 )
@@ -250,7 +250,7 @@ class ContainerLauncher:
             for key, value in env.items()
             if key.startswith("PURELMS_") and key not in _NOT_PASSED
         }
-        passed[OUTPUT_URI_ENV] = output_dir.resolve().as_uri()
+        passed[OUTPUT_DIR_URI_ENV] = output_dir.resolve().as_uri()
         return container_run_args(
             self.engine,
             self.image,

@@ -67,6 +67,7 @@ from purelms_runtime.protocol import (
     OUTPUT_DIR_ENV,
     OUTPUT_ENVELOPE_NAME,
     PARENT_PID_ENV,
+    PROGRESS_REPORTING_ENV,
 )
 from purelms_shared import (
     INPUT_SCHEMA_V1,
@@ -428,6 +429,7 @@ def run_local(
         CALLBACK_TOKEN_ENV: request.backend_token if request.backend_token is not None else token,
         CALLBACK_BACKOFF_ENV: os.environ.get(CALLBACK_BACKOFF_ENV, "0.5"),
         PARENT_PID_ENV: str(os.getpid()),
+        PROGRESS_REPORTING_ENV: manifest.progress_reporting,
         **request.env,
     }
     dispatched_at = datetime.now(UTC)

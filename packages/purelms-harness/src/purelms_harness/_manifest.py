@@ -74,6 +74,16 @@ class BackendManifest:
         return float(self.data["backend"].get("default_timeout_seconds", 300))
 
     @property
+    def progress_reporting(self) -> str:
+        """``backend.progress_reporting`` as the runtime takes it: ``percentage`` or ``none``.
+
+        Absent means ``none`` (the platform's default). ``callbacks`` is the pre-v1
+        manifests' spelling for a backend that measures its work, read as ``percentage``.
+        """
+        value = str(self.data["backend"].get("progress_reporting") or "none")
+        return "percentage" if value in ("percentage", "callbacks") else value
+
+    @property
     def parameters(self) -> list[dict[str, Any]]:
         return list(self.data.get("parameters") or [])
 

@@ -2,9 +2,11 @@
 
 Rules from the runtime protocol, kept here and nowhere else:
 
-* Every callback carries ``Authorization: Bearer <token>``; the token comes
-  from the environment (``PURELMS_CALLBACK_TOKEN``), never from the envelope,
-  so an envelope stored as evidence holds no secret.
+* Every callback carries ``Authorization: Bearer <token>``, minted per delivery by
+  the token provider the environment chose (``_auth``: the static
+  ``PURELMS_CALLBACK_TOKEN``, else a Google OIDC ID token for the envelope's
+  ``callback_audience``), never taken from the envelope, so an envelope stored as
+  evidence holds no secret. No callback ever goes out without one.
 * The URL ``file:///dev/null`` means "no callbacks" (local, offline runs).
 * Progress is best effort: one try with a short timeout (2 s), a failure is a
   warning on stderr. It is posted from a background sender (``_supervisor``),
@@ -23,8 +25,6 @@ Rules from the runtime protocol, kept here and nowhere else:
 
 from __future__ import annotations
 
-import math
-import os
 import time
 import urllib.error
 import urllib.request
@@ -33,11 +33,9 @@ from http import HTTPStatus
 
 from pydantic import BaseModel
 
-from ._errors import ContractViolation
+from ._auth import TokenError, TokenProvider
+from ._config import RuntimeConfig
 from .protocol import (
-    CALLBACK_BACKOFF_ENV,
-    CALLBACK_BUDGET_ENV,
-    CALLBACK_TOKEN_ENV,
     DEFAULT_CALLBACK_BACKOFF_SECONDS,
     DEFAULT_CALLBACK_BUDGET_SECONDS,
     NO_CALLBACKS_URL,
@@ -52,22 +50,11 @@ class CallbackError(Exception):
     """A callback could not be delivered."""
 
 
-def _seconds_from_env(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise ContractViolation(f"{name}={raw!r}: must be a number of seconds greater than 0")
-    return value
-
-
 @dataclass
 class CallbackPoster:
-    token: str | None
+    tokens: TokenProvider
+    #: The envelope's ``callback_audience``: what an OIDC ID token is minted for.
+    audience: str
     progress_timeout_seconds: float = 2.0
     complete_timeout_seconds: float = 5.0
     complete_attempts: int = 5
@@ -75,16 +62,14 @@ class CallbackPoster:
     complete_budget_seconds: float = DEFAULT_CALLBACK_BUDGET_SECONDS
 
     @classmethod
-    def from_environment(cls) -> CallbackPoster:
-        """From ``PURELMS_CALLBACK_*``; a malformed value is a ContractViolation."""
+    def from_config(
+        cls, config: RuntimeConfig, tokens: TokenProvider, audience: str
+    ) -> CallbackPoster:
         return cls(
-            token=os.environ.get(CALLBACK_TOKEN_ENV) or None,
-            backoff_seconds=_seconds_from_env(
-                CALLBACK_BACKOFF_ENV, DEFAULT_CALLBACK_BACKOFF_SECONDS
-            ),
-            complete_budget_seconds=_seconds_from_env(
-                CALLBACK_BUDGET_ENV, DEFAULT_CALLBACK_BUDGET_SECONDS
-            ),
+            tokens=tokens,
+            audience=audience,
+            backoff_seconds=config.callback_backoff_seconds,
+            complete_budget_seconds=config.callback_budget_seconds,
         )
 
     @staticmethod
@@ -92,10 +77,13 @@ class CallbackPoster:
         return url == NO_CALLBACKS_URL
 
     def _post_once(self, url: str, body: bytes, timeout: float) -> None:
+        try:
+            token = self.tokens.token(self.audience)
+        except TokenError as exc:
+            raise CallbackError(f"no token for {url}: {exc}") from exc
         request = urllib.request.Request(url, data=body, method="POST")
         request.add_header("Content-Type", "application/json")
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
+        request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 response.read()

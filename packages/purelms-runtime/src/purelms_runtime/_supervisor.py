@@ -29,7 +29,6 @@ can move the output directory without rewriting the envelope.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import multiprocessing
 import os
@@ -53,56 +52,32 @@ from pydantic import BaseModel, ValidationError
 from purelms_shared import (
     OUTPUT_SCHEMA_V1,
     CompleteCallback,
-    InputFile,
     Message,
     MessageLevel,
     OutputArtifact,
     OutputStatus,
     ProgressCallback,
-    ResourceFile,
     SimulationInputEnvelope,
     SimulationOutputEnvelope,
     error_lines,
     format_validation_error,
-    parse_input_envelope,
 )
 
+from ._auth import TokenError, token_provider
+from ._config import RuntimeConfig, runtime_config
 from ._context import RunContext, StagedFile
 from ._errors import ContractViolation, InputRejected, SimulationFailed
-from ._files import (
-    READABLE_FILE_MODE,
-    UnsafePath,
-    describe_os_error,
-    file_digest,
-    safe_child,
-    write_exclusive,
-)
+from ._files import READABLE_FILE_MODE, UnsafePath, describe_os_error, file_digest, safe_child
 from ._http import CallbackError, CallbackPoster
+from ._io import RunIO, StagingError, StoredOutput, run_io
 from ._process import die_with_parent, kill_tree, start_reaper
-from .protocol import (
-    DEFAULT_INPUT_DIR,
-    DEFAULT_OUTPUT_DIR,
-    EXIT_CALLBACK_UNDELIVERED,
-    EXIT_OK,
-    EXIT_OUTPUT_EXISTS,
-    EXIT_OUTPUT_UNWRITABLE,
-    INPUT_DIR_ENV,
-    INPUT_ENVELOPE_NAME,
-    KEEP_WORK_DIR_ENV,
-    OUTPUT_DIR_ENV,
-    OUTPUT_ENVELOPE_NAME,
-    OUTPUT_URI_ENV,
-    PARENT_PID_ENV,
-    WORK_DIR_ENV,
-)
+from .protocol import EXIT_CALLBACK_UNDELIVERED, EXIT_OK, PROGRESS_MILESTONES
 
 __all__ = ["RunnableBackend", "run_backend"]
 
 _POLL_SECONDS = 0.2
 #: How long the final progress callback may hold up output.json and complete.
 _FINAL_PROGRESS_BUDGET_SECONDS = 0.5
-#: Bytes written by the output folder's write check (a full disk fails it).
-_WRITE_CHECK_BYTES = 4096
 
 
 class RunnableBackend(Protocol):
@@ -137,35 +112,46 @@ class _Outcome:
 
 
 class _ProgressSender:
-    """Posts progress callbacks from a background thread, never from the run's own loop.
+    """Posts progress milestones from a background thread, never from the run's own loop.
 
-    At most one callback per ``interval`` while the run goes on; the latest
-    value offered is never lost (it replaces an unsent one). ``close`` sends
-    the latest unsent value at once (the final state is never throttled) and
-    waits for it at most ``budget`` seconds, so a hanging progress endpoint
-    costs the run at most that much, never its deadline.
+    With ``progress_reporting: percentage`` a reported percentage is rounded down to a
+    milestone (0, 25, 50, 75, 100) and only a milestone above the last one offered goes
+    out, so each is sent at most once and never goes back. At most one callback per
+    ``interval`` while the run goes on; a milestone waiting for its turn is replaced by a
+    higher one (the latest is never lost). 100 is never delayed: it goes out at once, as
+    does whatever is pending when ``close`` is called, which waits for it at most
+    ``budget`` seconds, so a hanging progress endpoint costs the run at most that much,
+    never its deadline. With ``none`` (or no progress URL) nothing is sent at all.
     """
 
-    def __init__(self, poster: CallbackPoster, url: str, interval: float, started: float):
+    def __init__(
+        self, poster: CallbackPoster, url: str, interval: float, started: float, *, enabled: bool
+    ):
         self._poster = poster
         self._url = url
         self._interval = interval
         self._started = started
         self._cond = threading.Condition()
         self._pending: ProgressCallback | None = None
+        self._highest = -1
         self._last_sent = -math.inf
         self._closing = False
         self._thread: threading.Thread | None = None
-        self._disabled = poster.is_disabled(url)
+        self._disabled = not enabled or poster.is_disabled(url)
 
     def offer(self, pct: int, step: str) -> None:
         if self._disabled:
             return
-        body = ProgressCallback(
-            progress_pct=pct, step=step, elapsed_seconds=round(time.monotonic() - self._started, 3)
-        )
+        milestone = max(m for m in PROGRESS_MILESTONES if m <= max(0, min(100, pct)))
         with self._cond:
-            self._pending = body
+            if milestone <= self._highest:
+                return
+            self._highest = milestone
+            self._pending = ProgressCallback(
+                progress_pct=milestone,
+                step=step,
+                elapsed_seconds=round(time.monotonic() - self._started, 3),
+            )
             self._cond.notify()
 
     def start(self) -> None:
@@ -179,7 +165,8 @@ class _ProgressSender:
             while True:
                 if self._pending is not None:
                     due = self._last_sent + self._interval
-                    wait = 0.0 if self._closing else due - time.monotonic()
+                    final = self._closing or self._pending.progress_pct == 100
+                    wait = 0.0 if final else due - time.monotonic()
                     if wait <= 0:
                         body, self._pending = self._pending, None
                         self._last_sent = time.monotonic()
@@ -211,76 +198,6 @@ class _ProgressSender:
                 "the last progress callback may not be delivered",
                 file=sys.stderr,
             )
-
-
-def _read_envelope(input_dir: Path) -> SimulationInputEnvelope:
-    path = input_dir / INPUT_ENVELOPE_NAME
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ContractViolation(f"cannot read input envelope {path}: {exc.strerror}") from exc
-    try:
-        return parse_input_envelope(raw)
-    except ValidationError as exc:
-        problems = "; ".join(error_lines(exc))
-        raise ContractViolation(f"invalid input envelope {path}: {problems}") from exc
-
-
-def _stage_inputs(envelope: SimulationInputEnvelope, input_dir: Path) -> list[StagedFile]:
-    """Find every input and resource file and check it against the envelope.
-
-    Raises ``_StagingError`` (a domain failure) naming the file and the rule.
-    """
-    staged = []
-    entries: list[InputFile | ResourceFile] = [*envelope.input_files, *envelope.resource_files]
-    for entry in entries:
-        what = f"input file {entry.filename!r}"
-        try:
-            path = safe_child(input_dir, entry.filename, what=what)
-        except UnsafePath as exc:
-            raise _StagingError("INPUT_FILE.UNSAFE_NAME", str(exc)) from exc
-        try:
-            # Only the input folder: a file:// uri is where the launcher staged the file
-            # from, never a place this process reads.
-            if not path.is_file():
-                raise _StagingError(
-                    "INPUT_FILE.MISSING",
-                    f"{what}: not found in the input folder {input_dir} (input files are "
-                    "read from there only)",
-                )
-            sha256, size = file_digest(path)
-        except OSError as exc:
-            raise _StagingError(
-                "INPUT_FILE.UNREADABLE", f"{what}: cannot read: {describe_os_error(exc)}"
-            ) from exc
-        if size != entry.size_bytes:
-            raise _StagingError(
-                "INPUT_FILE.SIZE_MISMATCH",
-                f"{what}: size is {size} bytes, the envelope says {entry.size_bytes}",
-            )
-        if sha256 != entry.sha256:
-            raise _StagingError(
-                "INPUT_FILE.SHA256_MISMATCH",
-                f"{what}: sha256 is {sha256}, the envelope says {entry.sha256}",
-            )
-        staged.append(
-            StagedFile(
-                role=entry.role,
-                filename=entry.filename,
-                path=path,
-                sha256=sha256,
-                size_bytes=size,
-                mime_type=entry.mime_type,
-            )
-        )
-    return staged
-
-
-class _StagingError(Exception):
-    def __init__(self, code: str, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
 
 
 def _worker(
@@ -341,36 +258,24 @@ def _worker(
     events.close()
 
 
-def _check_writable(output_dir: Path) -> None:
-    """Write (and remove) a small file in ``output_dir``; ContractViolation naming the errno.
-
-    Run before anything else, so a read-only, forbidden or full output folder is
-    found before the simulation spends its time, not when output.json is due.
-    """
-    try:
-        fd, name = tempfile.mkstemp(prefix=".purelms-write-check-", dir=output_dir)
-        try:
-            os.write(fd, bytes(_WRITE_CHECK_BYTES))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-            os.unlink(name)
-    except OSError as exc:
-        raise ContractViolation(
-            f"output directory {output_dir} is not writable: {describe_os_error(exc)}; "
-            "nothing was run",
-            exit_code=EXIT_OUTPUT_UNWRITABLE,
-        ) from exc
-
-
 class _Supervisor:
-    def __init__(self, backend: RunnableBackend) -> None:
+    def __init__(self, backend: RunnableBackend, config: RuntimeConfig) -> None:
         self.backend = backend
-        self.input_dir = Path(os.environ.get(INPUT_DIR_ENV, DEFAULT_INPUT_DIR))
-        self.output_dir = Path(os.environ.get(OUTPUT_DIR_ENV, DEFAULT_OUTPUT_DIR))
+        self.config = config
+        self.io: RunIO | None = None
         self.started = time.monotonic()
         #: Name of the signal that cancelled the run (SIGTERM, SIGINT), if any.
         self.cancelled_by: str | None = None
+
+    @property
+    def input_dir(self) -> Path:
+        assert self.io is not None
+        return self.io.input_dir
+
+    @property
+    def output_dir(self) -> Path:
+        assert self.io is not None
+        return self.io.output_dir
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.cancelled_by is None:
@@ -378,15 +283,9 @@ class _Supervisor:
 
     def _die_with_launcher(self) -> None:
         """SIGTERM (cancel) when the launcher named by ``PURELMS_PARENT_PID`` dies."""
-        raw = os.environ.get(PARENT_PID_ENV)
-        if not raw:
-            return
-        try:
-            parent = int(raw)
-        except ValueError:
-            raise ContractViolation(f"{PARENT_PID_ENV}={raw!r}: must be a process id") from None
-        if parent != os.getppid():
-            return  # started through something else (a container engine): nothing to tie
+        parent = self.config.parent_pid
+        if parent is None or parent != os.getppid():
+            return  # not set, or started through something else (a container engine)
         die_with_parent(signal.SIGTERM)
         if os.getppid() != parent:  # the launcher died before the kernel was asked
             self._on_signal(signal.SIGTERM, None)
@@ -395,71 +294,82 @@ class _Supervisor:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         self._die_with_launcher()
-        poster = CallbackPoster.from_environment()
-        envelope = _read_envelope(self.input_dir)
+        self.io = run_io(self.config)
+        try:
+            return self._run(self.io)
+        finally:
+            self.io.close()
+
+    def _run(self, io: RunIO) -> int:
+        envelope = io.read_envelope()
         if envelope.backend_slug != self.backend.slug:
             raise ContractViolation(
                 f"input envelope is for backend {envelope.backend_slug!r}, "
                 f"this entrypoint runs {self.backend.slug!r}"
             )
-        output_path = self.output_dir / OUTPUT_ENVELOPE_NAME
-        if not self.output_dir.is_dir():
-            raise ContractViolation(f"output directory {self.output_dir} does not exist")
-        if output_path.exists():
-            raise ContractViolation(
-                f"{output_path} already exists; an output envelope is never overwritten",
-                exit_code=EXIT_OUTPUT_EXISTS,
-            )
-        _check_writable(self.output_dir)
         ctx = envelope.context
-        needs_token = not (
+        tokens = token_provider(self.config.callback_token)
+        poster = CallbackPoster.from_config(self.config, tokens, ctx.callback_audience)
+        wants_callbacks = not (
             poster.is_disabled(ctx.callback_url_progress)
             and poster.is_disabled(ctx.callback_url_complete)
         )
-        if needs_token and not poster.token:
-            raise ContractViolation(
-                "PURELMS_CALLBACK_TOKEN is not set but the envelope asks for callbacks to "
-                f"{ctx.callback_url_complete}"
+        if wants_callbacks:
+            try:
+                tokens.check(ctx.callback_audience)
+            except TokenError as exc:
+                raise ContractViolation(
+                    f"callbacks to {ctx.callback_url_complete} cannot be authenticated "
+                    f"(PURELMS_CALLBACK_TOKEN is not set, so a {tokens.kind} is needed): {exc}; "
+                    "nothing was run"
+                ) from exc
+        stored = io.stored_output(envelope)
+        if stored is not None:  # a redelivery: the completion again, nothing recomputed
+            print(
+                f"purelms-runtime: {stored.uri} is already stored for run {envelope.run_id} "
+                f"(generation {stored.generation}); sending its completion, computing nothing",
+                file=sys.stderr,
             )
+            return self._complete(poster, stored, ctx.callback_url_complete)
+        io.prepare_output()
         progress = _ProgressSender(
-            poster, ctx.callback_url_progress, ctx.progress_min_interval_seconds, self.started
+            poster,
+            ctx.callback_url_progress,
+            ctx.progress_min_interval_seconds,
+            self.started,
+            enabled=self.config.progress_reporting == "percentage",
         )
         progress.offer(0, "started")
         try:
             outcome = self._execute(envelope, progress)
+            if outcome.status is OutputStatus.SUCCESS:
+                progress.offer(100, "complete")
         finally:
             progress.close(_FINAL_PROGRESS_BUDGET_SECONDS)
         out = self._output_envelope(envelope, outcome)
         data = out.model_dump_json(indent=2).encode() + b"\n"
-        try:
-            write_exclusive(output_path, data)
-        except FileExistsError as exc:
-            raise ContractViolation(
-                f"{output_path} appeared while the backend ran; not overwritten",
-                exit_code=EXIT_OUTPUT_EXISTS,
-            ) from exc
-        except OSError as exc:
-            raise ContractViolation(
-                f"cannot write {output_path}: {describe_os_error(exc)}",
-                exit_code=EXIT_OUTPUT_UNWRITABLE,
-            ) from exc
-        return self._complete(poster, output_path, data, ctx.callback_url_complete)
+        stored = io.store(data, envelope)
+        if stored.preexisting:
+            print(
+                f"purelms-runtime: {stored.uri} was stored for this run while it computed; "
+                "that output stands (nothing overwritten) and its completion is sent",
+                file=sys.stderr,
+            )
+        return self._complete(poster, stored, ctx.callback_url_complete)
 
-    def _complete(self, poster: CallbackPoster, output_path: Path, data: bytes, url: str) -> int:
-        base = os.environ.get(OUTPUT_URI_ENV)
-        uri = (base.rstrip("/") + "/" + OUTPUT_ENVELOPE_NAME) if base else output_path.as_uri()
+    def _complete(self, poster: CallbackPoster, stored: StoredOutput, url: str) -> int:
         body = CompleteCallback(
-            output_envelope_uri=uri,
+            output_envelope_uri=stored.uri,
             exit_code=EXIT_OK,
-            output_sha256=hashlib.sha256(data).hexdigest(),
-            output_size_bytes=len(data),
-            output_generation=None,
+            output_sha256=stored.sha256,
+            output_size_bytes=stored.size_bytes,
+            output_generation=stored.generation,
         )
         try:
             poster.post_complete(url, body)
         except CallbackError as exc:
             raise ContractViolation(
-                f"{exc} ({output_path} is kept)", exit_code=EXIT_CALLBACK_UNDELIVERED
+                f"{exc} ({stored.uri} is kept)", exit_code=EXIT_CALLBACK_UNDELIVERED
             ) from exc
         return EXIT_OK
 
@@ -480,9 +390,10 @@ class _Supervisor:
                     )
                 )
             return outcome
+        assert self.io is not None
         try:
-            staged = _stage_inputs(envelope, self.input_dir)
-        except _StagingError as exc:
+            staged = self.io.stage_inputs(envelope)
+        except StagingError as exc:
             return outcome.fail(OutputStatus.FAILED_RUNTIME, exc.code, exc.text)
         if self.cancelled_by:
             return self._cancelled(outcome, " before start")
@@ -490,8 +401,8 @@ class _Supervisor:
 
     def _work_dir(self) -> Path:
         """A fresh scratch folder's path; the worker creates it, the reaper can remove it."""
-        parent = os.environ.get(WORK_DIR_ENV) or tempfile.gettempdir()
-        return Path(parent) / f"purelms-{self.backend.slug}-{secrets.token_hex(8)}"
+        parent = self.config.work_dir_parent or Path(tempfile.gettempdir())
+        return parent / f"purelms-{self.backend.slug}-{secrets.token_hex(8)}"
 
     def _run_worker(
         self,
@@ -503,7 +414,7 @@ class _Supervisor:
     ) -> _Outcome:
         deadline = self.started + envelope.context.timeout_seconds
         work_dir = self._work_dir()
-        keep_work_dir = bool(os.environ.get(KEEP_WORK_DIR_ENV))
+        keep_work_dir = self.config.keep_work_dir
         receiver, sender = multiprocessing.Pipe(duplex=False)
         lifeline, lifeline_write_end = os.pipe()
         context = RunContext(
@@ -625,6 +536,18 @@ class _Supervisor:
                     label=label,
                 )
             )
+        assert self.io is not None
+        if artifacts and not self.io.stores_artifacts:
+            names = ", ".join(a.filename for a in artifacts)
+            outcome.messages.append(
+                Message(
+                    level=MessageLevel.DEBUG,
+                    code="RUNTIME.ARTIFACTS_NOT_STORED",
+                    text=f"{len(artifacts)} artifact(s) not stored on the managed path (no "
+                    f"upload URL is given for them): {names}",
+                )
+            )
+            artifacts = []
         try:
             return SimulationOutputEnvelope(
                 schema_version=OUTPUT_SCHEMA_V1,
@@ -657,9 +580,19 @@ class _Supervisor:
 
 
 def run_backend(backend: RunnableBackend) -> int:
-    """Run ``backend`` once under the runtime protocol; return the process exit code."""
+    """Run ``backend`` under the runtime protocol; return the process exit code.
+
+    Once (a job: local or managed, by the environment's shape), or, with
+    ``PURELMS_RUNTIME_MODE=service``, as an HTTP service running each request's job in a
+    child process (``_service``).
+    """
     try:
-        return _Supervisor(backend).run()
+        config = runtime_config()
+        if config.service:
+            from ._service import serve
+
+            return serve(backend.slug, config)
+        return _Supervisor(backend, config).run()
     except ContractViolation as exc:
         print(f"purelms-runtime: {exc.text}", file=sys.stderr)
         return exc.exit_code

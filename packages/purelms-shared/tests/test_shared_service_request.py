@@ -87,7 +87,10 @@ def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
         ),
         (
             "null optional key",
-            lambda b: {**b, "environment": {**b["environment"], "PURELMS_MAX_ENVELOPE_BYTES": None}},
+            lambda b: {
+                **b,
+                "environment": {**b["environment"], "PURELMS_MAX_ENVELOPE_BYTES": None},
+            },
             "PURELMS_MAX_ENVELOPE_BYTES",
         ),
         (

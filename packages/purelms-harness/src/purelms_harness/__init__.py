@@ -27,6 +27,7 @@ from ._container import (
 )
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import EVIDENCE_NAME, build_evidence, file_digest, verify_evidence, write_evidence
+from ._identity import IdentityError, LoopbackIdentity
 from ._local_run import (
     BackendLauncher,
     LocalRunResult,
@@ -34,6 +35,15 @@ from ._local_run import (
     default_run_dir,
     run_local,
     timeout_seconds_of,
+)
+from ._managed import (
+    BUCKET,
+    ManagedLayout,
+    ManagedRunResult,
+    post_service_request,
+    run_managed,
+    service_request,
+    wait_for_service,
 )
 from ._manifest import (
     MANIFEST_NAME,
@@ -49,7 +59,10 @@ from ._manifest import (
 
 __version__ = _version("purelms-harness")
 
+from ._object_store import ObjectStore, StoredObject, StoreRequest
+
 __all__ = [
+    "BUCKET",
     "EVIDENCE_NAME",
     "MANIFEST_NAME",
     "MAX_BODY_BYTES",
@@ -59,13 +72,20 @@ __all__ = [
     "ContainerEngine",
     "ContainerError",
     "ContainerLauncher",
+    "IdentityError",
     "LocalRunResult",
+    "LoopbackIdentity",
+    "ManagedLayout",
+    "ManagedRunResult",
     "ManifestError",
+    "ObjectStore",
     "OneLineParser",
     "ReceivedCallback",
     "RunCancelled",
     "RunRequest",
     "RunRequestError",
+    "StoreRequest",
+    "StoredObject",
     "__version__",
     "build_evidence",
     "container_run_args",
@@ -80,9 +100,13 @@ __all__ = [
     "model_parameters",
     "non_negative_seconds",
     "open_output_dir",
+    "post_service_request",
     "run_local",
+    "run_managed",
+    "service_request",
     "timeout_seconds_of",
     "verify_evidence",
+    "wait_for_service",
     "whole_seconds",
     "write_evidence",
     "write_manifest_lists",

@@ -3,6 +3,10 @@
 One server serves any number of concurrent runs, keyed by run_id. Each run is
 **registered** first and gets a bearer token of its own (an HMAC of the run id
 under the server's secret), so a backend can only ever speak for its own run.
+A run registered with an ``oidc_audience`` (the managed path) takes no static token:
+its callbacks must carry a Google OIDC ID token for that audience, which the server
+verifies against the loopback issuer's key (``_identity``: signature, audience,
+expiry, issuer), the way the platform verifies Google's.
 
 It is strict the way the platform is, and it decides as much as it can before
 reading a body, so that nobody on loopback can spend its memory or a run's
@@ -52,6 +56,8 @@ from purelms_shared import (
     format_validation_error,
 )
 
+from ._identity import IdentityError, LoopbackIdentity
+
 __all__ = ["MAX_BODY_BYTES", "CallbackServer", "ReceivedCallback"]
 
 #: Largest callback body accepted; real ones are a few hundred bytes.
@@ -86,6 +92,8 @@ Listener = Callable[[ReceivedCallback], None]
 class _Run:
     token: str
     listener: Listener | None
+    #: Set for runs whose callbacks carry OIDC ID tokens for this audience.
+    oidc_audience: str | None = None
     complete: CompleteCallback | None = None
     complete_claimed: bool = False
     received: list[ReceivedCallback] = field(default_factory=list)
@@ -112,7 +120,15 @@ class CallbackServer:
     (random when omitted); it is never a run's token itself.
     """
 
-    def __init__(self, token: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        identity: LoopbackIdentity | None = None,
+    ) -> None:
+        self._identity = identity
         self._secret = (token or secrets.token_urlsafe(32)).encode()
         self._lock = threading.Condition()
         self._runs: dict[str, _Run] = {}
@@ -156,12 +172,36 @@ class CallbackServer:
         key = run_id.lower().encode()
         return hmac.new(self._secret, key, hashlib.sha256).hexdigest()
 
-    def register(self, run_id: str, listener: Listener | None = None) -> str:
-        """Accept callbacks for ``run_id``; returns its token. ``listener`` sees each record."""
+    def register(
+        self, run_id: str, listener: Listener | None = None, *, oidc_audience: str | None = None
+    ) -> str:
+        """Accept callbacks for ``run_id``; returns its token. ``listener`` sees each record.
+
+        With ``oidc_audience`` the run's callbacks must instead carry an ID token for that
+        audience from the server's ``identity`` (the returned token is then never accepted).
+        """
+        if oidc_audience is not None and self._identity is None:
+            raise ValueError("an OIDC run needs a CallbackServer made with an identity")
         token = self.token_for(run_id)
         with self._lock:
-            self._runs[run_id.lower()] = _Run(token=token, listener=listener)
+            self._runs[run_id.lower()] = _Run(
+                token=token, listener=listener, oidc_audience=oidc_audience
+            )
         return token
+
+    def _authorized(self, run: _Run, supplied: str) -> tuple[bool, str]:
+        if run.oidc_audience is None:
+            ok = hmac.compare_digest(supplied.encode(), f"Bearer {run.token}".encode())
+            return ok, "" if ok else "wrong or missing bearer token"
+        scheme, _, token = supplied.partition(" ")
+        if scheme != "Bearer" or not token:
+            return False, "missing bearer ID token"
+        assert self._identity is not None
+        try:
+            self._identity.verify(token, run.oidc_audience)
+        except IdentityError as exc:
+            return False, str(exc)
+        return True, ""
 
     def forget(self, run_id: str) -> None:
         """Stop accepting callbacks for ``run_id`` (later ones get 404) and drop its records."""
@@ -276,10 +316,11 @@ class CallbackServer:
                     record(*length, authenticated=False, close=True)
                     return
                 supplied = self.headers.get("Authorization", "")
-                if not hmac.compare_digest(supplied.encode(), f"Bearer {run.token}".encode()):
+                authorized, why = server._authorized(run, supplied)
+                if not authorized:
                     record(
                         HTTPStatus.UNAUTHORIZED,
-                        "wrong or missing bearer token",
+                        why,
                         authenticated=False,
                         close=True,
                     )

@@ -193,8 +193,8 @@ def container_run_args(
     engine: ContainerEngine,
     image: str,
     *,
-    input_dir: Path,
-    output_dir: Path,
+    input_dir: Path | None,
+    output_dir: Path | None,
     network: str,
     env_names: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
@@ -210,8 +210,10 @@ def container_run_args(
     args += engine.ulimit_args()
     if name:
         args += ["--name", name]
-    args += ["-v", f"{input_dir.resolve()}:{DEFAULT_INPUT_DIR}:ro"]
-    args += ["-v", f"{output_dir.resolve()}:{DEFAULT_OUTPUT_DIR}:rw"]
+    if input_dir is not None:  # the managed path mounts nothing: its I/O is signed URLs
+        args += ["-v", f"{input_dir.resolve()}:{DEFAULT_INPUT_DIR}:ro"]
+    if output_dir is not None:
+        args += ["-v", f"{output_dir.resolve()}:{DEFAULT_OUTPUT_DIR}:rw"]
     for key in env_names:
         args += ["-e", key]
     for key, value in (env or {}).items():
@@ -256,6 +258,32 @@ class ContainerLauncher:
             self.image,
             input_dir=input_dir,
             output_dir=output_dir,
+            network="host",
+            env_names=[CALLBACK_TOKEN_ENV] if env.get(CALLBACK_TOKEN_ENV) else [],
+            env=passed,
+            name=self.name,
+        )
+
+    def managed_command(self, manifest: BackendManifest, env: Mapping[str, str]) -> list[str]:
+        """The engine command for a managed run (job or service): no mounts at all.
+
+        The container shares the host's network namespace, for the managed path only: its
+        input and output are signed URLs of the harness's loopback object store, and its
+        callbacks' ID tokens come from the loopback metadata server, all on 127.0.0.1. A
+        local run keeps ``--network=none`` in the smoke run and needs the host's network
+        only for its callbacks.
+        """
+        passed = {
+            key: value
+            for key, value in env.items()
+            if (key.startswith("PURELMS_") or key.startswith("GCE_METADATA") or key == "PORT")
+            and key not in _NOT_PASSED
+        }
+        return container_run_args(
+            self.engine,
+            self.image,
+            input_dir=None,
+            output_dir=None,
             network="host",
             env_names=[CALLBACK_TOKEN_ENV] if env.get(CALLBACK_TOKEN_ENV) else [],
             env=passed,

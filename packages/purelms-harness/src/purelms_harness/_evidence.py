@@ -11,7 +11,9 @@ first problem first:
 
 * every reference stays inside the run folder: a relative path, no ``..``, no
   absolute path, no ``file://`` (or any other scheme), no symlink out, so a
-  manifest can never make the verifier read ``/etc/hostname``;
+  manifest can never make the verifier read ``/etc/hostname``; a managed run's
+  ``gs://<bucket>/runs/<run_id>/<path>`` reference is checked against the folder's
+  mirror of that object at ``<path>``;
 * every reference's sha256 and size;
 * every file under ``input/`` and ``output/`` is covered by a reference, so a
   file added afterwards, or a reference removed from the manifest, is found;
@@ -165,9 +167,17 @@ class _Outside(ValueError):
     """A reference that points outside the run folder."""
 
 
-def _resolve(run_dir: Path, uri: str) -> Path:
-    """The file a reference names, refusing anything that leaves ``run_dir``."""
+def _resolve(run_dir: Path, uri: str, run_id: str = "") -> Path:
+    """The file a reference names, refusing anything that leaves ``run_dir``.
+
+    A managed run's references name objects, ``gs://<bucket>/runs/<run_id>/<path>``; the
+    run folder mirrors each at ``<path>`` (``purelms run --managed``), which is checked.
+    """
     parsed = urlparse(uri)
+    prefix = f"/runs/{run_id}/"
+    if parsed.scheme == "gs" and run_id and parsed.path.startswith(prefix):
+        uri = parsed.path[len(prefix) :]
+        parsed = urlparse(uri)
     if parsed.scheme:
         raise _Outside(
             f"a {parsed.scheme}: reference is not allowed; references are paths relative "
@@ -244,7 +254,7 @@ def verify_evidence(run_dir: Path, expected_sha256: str | None = None) -> list[s
     covered: set[Path] = set()
     for ref in manifest.references:
         try:
-            target = _resolve(run_dir, ref.uri)
+            target = _resolve(run_dir, ref.uri, str(manifest.run_id))
             covered.add(target)
             sha256, size = file_digest(target)
         except _Outside as exc:

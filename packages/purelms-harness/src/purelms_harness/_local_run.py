@@ -333,6 +333,10 @@ class _OutputTail:
             except OSError as exc:
                 self.log_error = describe_os_error(exc)
 
+    def lines(self) -> list[str]:
+        """The last lines read so far (the backend may still be writing)."""
+        return [line.decode("utf-8", "replace") for line in list(self._lines)]
+
     def join(self, timeout: float) -> str:
         self._thread.join(timeout)
         return b"".join(list(self._lines)).decode("utf-8", "replace")

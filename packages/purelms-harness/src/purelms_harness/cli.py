@@ -46,7 +46,9 @@ from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import verify_evidence
+from ._identity import LoopbackIdentity
 from ._local_run import LocalRunResult, RunRequest, default_run_dir, run_local
+from ._managed import ManagedRunResult, run_managed
 from ._manifest import (
     BackendManifest,
     ManifestError,
@@ -55,6 +57,7 @@ from ._manifest import (
     manifest_drift,
     write_manifest_lists,
 )
+from ._object_store import ObjectStore
 
 __all__ = ["main"]
 
@@ -285,21 +288,42 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress.update(task, step="complete")
 
     launcher = ContainerLauncher(args.image) if args.image else None
-    with (
-        _Interrupts() as interrupts,
-        CallbackServer(token=secrets.token_urlsafe(24)) as server,
-        progress,
-    ):
+    managed = args.managed or args.service
+    with contextlib.ExitStack() as stack:
+        interrupts = stack.enter_context(_Interrupts())
+        identity = (
+            stack.enter_context(LoopbackIdentity()) if managed and not args.static_token else None
+        )
+        server = stack.enter_context(
+            CallbackServer(token=secrets.token_urlsafe(24), identity=identity)
+        )
+        stack.enter_context(progress)
         try:
-            result = run_local(
-                manifest,
-                request,
-                server=server,
-                run_dir=run_dir,
-                on_callback=on_callback,
-                launcher=launcher,
-                cancel=interrupts.cancel,
-            )
+            result: LocalRunResult
+            if managed:
+                store = stack.enter_context(ObjectStore())
+                result = run_managed(
+                    manifest,
+                    request,
+                    server=server,
+                    store=store,
+                    identity=identity,
+                    run_dir=run_dir,
+                    on_callback=on_callback,
+                    launcher=launcher,
+                    cancel=interrupts.cancel,
+                    service=args.service,
+                )
+            else:
+                result = run_local(
+                    manifest,
+                    request,
+                    server=server,
+                    run_dir=run_dir,
+                    on_callback=on_callback,
+                    launcher=launcher,
+                    cancel=interrupts.cancel,
+                )
         except RunCancelled as exc:
             progress.stop()
             _errors.print(f"purelms: interrupted by {interrupts.name}: {exc}", markup=False)
@@ -307,6 +331,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if result.status is not None and result.status.value == "success":
             progress.update(task, completed=100)
     _print_result(manifest, result)
+    if isinstance(result, ManagedRunResult):
+        _console.print(
+            f"output: {result.output_uri} generation {result.output_generation} "
+            f"(input {result.input_uri})"
+        )
+        if result.service_answers:
+            answers = ", ".join(str(code) for code in result.service_answers)
+            _console.print(f"service answers (request, then redelivery): {answers}")
     _console.print(f"run directory: {run_dir}")
     if result.evidence_path is not None:
         _console.print(f"evidence: {result.evidence_path} sha256 {result.evidence_sha256}")
@@ -456,6 +488,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REF",
         help="run the backend inside this container image (docker, else podman; "
         "$PURELMS_CONTAINER_ENGINE overrides) and record its digest in the evidence",
+    )
+    p_run.add_argument(
+        "--managed",
+        action="store_true",
+        help="run as a Cloud Run Job would: signed URLs of a loopback object store instead "
+        "of folders, OIDC-authenticated callbacks from a loopback metadata server",
+    )
+    p_run.add_argument(
+        "--service",
+        action="store_true",
+        help="like --managed, but start the backend in service mode and POST the run "
+        "(then redeliver it once, which must not run the backend again)",
+    )
+    p_run.add_argument(
+        "--static-token",
+        action="store_true",
+        help="with --managed/--service: a per-run bearer token instead of OIDC ID tokens",
     )
     p_run.set_defaults(func=cmd_run)
 

@@ -86,6 +86,7 @@ def backend_env(input_dir: Path, output_dir: Path, **extra: str) -> dict[str, st
         **os.environ,
         "PURELMS_INPUT_DIR": str(input_dir),
         "PURELMS_OUTPUT_DIR": str(output_dir),
+        "PURELMS_PROGRESS_REPORTING": "percentage",  # echo's manifest says so too
         **extra,
     }
 

@@ -120,7 +120,11 @@ class ManagedServiceLauncher(BackendLauncher, Protocol):
 
 @dataclass(frozen=True)
 class ManagedLayout:
-    """Where a managed run's objects are; handed to ``prepare`` before the backend starts."""
+    """Where a managed run's objects are; handed to ``prepare`` before the backend starts.
+
+    ``environment`` is the managed environment the backend will get: ``prepare`` (tests)
+    may change it, e.g. after replacing the stored input envelope.
+    """
 
     store: ObjectStore
     envelope: SimulationInputEnvelope
@@ -233,7 +237,7 @@ def run_managed(
     managed_env.update({k: v for k, v in request.env.items() if k in managed_env})
     extra = {k: v for k, v in request.env.items() if k not in managed_env}
     if prepare is not None:
-        prepare(ManagedLayout(store, envelope, input_uri, output_uri, dict(managed_env)))
+        prepare(ManagedLayout(store, envelope, input_uri, output_uri, managed_env))
     dispatched_at = datetime.now(UTC)
     result = ManagedRunResult(
         run_dir=run_dir,

@@ -5,7 +5,9 @@ Read from the source (``ast``), so the rule holds for imports inside functions t
 out: they never run.
 
 Audiences: purelms-runtime runs inside every backend image, so it may import only
-the standard library, pydantic and purelms-shared; the harness (a developer's
+the standard library, pydantic and purelms-shared, and, inside functions only, google-auth
+(its ``cloud`` extra: OIDC ID tokens for callbacks on the managed path; a local run never
+imports it); the harness (a developer's
 machine) may add the runtime, rich and yaml but never the sweep package; backends
 import the runtime, never the harness.
 """
@@ -34,6 +36,8 @@ ALLOWED = {
     "modelops_contracts": set(),
     "purelms_runtime": {"pydantic", "pydantic_core", "purelms_shared"},
     "purelms_harness": {
+        "cryptography",
+        "google",
         "pydantic",
         "pydantic_core",
         "annotated_types",
@@ -43,6 +47,8 @@ ALLOWED = {
         "yaml",
     },
 }
+#: Imports a package may make only inside a function (an optional extra, imported lazily).
+LAZY_ONLY = {"purelms_runtime": {"google"}}
 FORBIDDEN_IN_BACKENDS = {"purelms_harness", "purelms_sweep", "rich", "yaml", "dask", "pyarrow"}
 
 
@@ -143,7 +149,7 @@ def test_each_package_imports_only_what_its_audience_has(package: str) -> None:
         for module, targets in GRAPH.items()
         if module.split(".")[0] == package
         for target in targets
-        if target.split(".")[0] not in {package, *ALLOWED[package]}
+        if target.split(".")[0] not in {package, *ALLOWED[package], *LAZY_ONLY.get(package, ())}
     }
     assert not foreign, f"{package} imports outside its audience: {sorted(foreign)}"
 
@@ -158,3 +164,41 @@ def test_backends_import_neither_the_harness_nor_developer_libraries() -> None:
         if target.split(".")[0] in FORBIDDEN_IN_BACKENDS
     }
     assert not found, f"backends import developer-only packages: {sorted(found)}"
+
+
+def _module_level_imports(tree: ast.Module) -> set[str]:
+    """Top-level names imported outside any function body."""
+    found: set[str] = set()
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            stack.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(LAZY_ONLY))
+def test_optional_extras_are_imported_only_inside_functions(package: str) -> None:
+    (source,) = [p for p in SOURCES if p.name == package]
+    eager = {
+        (path.name, name)
+        for path in source.rglob("*.py")
+        for name in _module_level_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name in LAZY_ONLY[package]
+    }
+    assert not eager, f"{package} imports an optional extra at module level: {sorted(eager)}"
+    lazy = {
+        target.split(".")[0]
+        for module, targets in GRAPH.items()
+        if module.split(".")[0] == package
+        for target in targets
+    }
+    assert LAZY_ONLY[package] <= lazy, "the allow-list names an import that no longer exists"

@@ -381,3 +381,32 @@ def test_gs_input_files_are_refused_on_the_managed_path(
     assert out.status is OutputStatus.FAILED_RUNTIME
     assert out.messages[-1].code == "INPUT_FILE.UNSIGNED_URI"
     assert "no storage credentials" in out.messages[-1].text
+
+
+def test_the_callback_server_takes_only_id_tokens_for_the_runs_audience(
+    identity: LoopbackIdentity, oidc_server: CallbackServer
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    run_id = str(uuid.uuid4())
+    oidc_server.register(run_id, oidc_audience="https://platform.example/callbacks")
+    body = b'{"progress_pct": 25}'
+    url = oidc_server.url_for(run_id, BackendCallbackEvent.PROGRESS)
+
+    def post(token: str | None) -> int:
+        request = urllib.request.Request(url, data=body, method="POST")
+        if token is not None:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert post(None) == 401
+    assert post(oidc_server.token_for(run_id)) == 401, "a static token is not an ID token"
+    assert post(identity.mint("https://someone.else")) == 401
+    forged = identity.mint("https://platform.example/callbacks")[:-4] + "AAAA"
+    assert post(forged) == 401
+    assert post(identity.mint("https://platform.example/callbacks")) == 200

@@ -420,6 +420,7 @@ def build_image(
     build_args = {
         "BASE_IMAGE": base,
         "BACKEND_MODULE": spec.manifest.module,
+        "PROGRESS_REPORTING": spec.manifest.progress_reporting,
         "BACKEND_SLUG": spec.slug,
         "BACKEND_VERSION": spec.version,
         "CONTRACT_VERSION": workspace[CONTRACT_PACKAGE],

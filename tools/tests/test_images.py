@@ -348,3 +348,49 @@ def test_purelms_run_with_a_missing_image_is_a_usage_error(tmp_path: Path) -> No
 def test_a_missing_engine_is_an_error_not_a_skip() -> None:
     with pytest.raises(ContainerError, match="not installed"):
         detect_engine("no-such-container-engine")
+
+
+@pytest.mark.parametrize("mode", ["--managed", "--service"])
+@pytest.mark.parametrize("slug", ["echo", "energyplus_single_zone"])
+def test_images_run_on_the_managed_path(
+    engine: ContainerEngine,
+    built: dict[str, dict[str, Any]],
+    tmp_path: Path,
+    slug: str,
+    mode: str,
+) -> None:
+    """Each image as a Cloud Run Job (``--managed``) and as a service (``--service``, with a
+    redelivery): signed URLs of the loopback store, OIDC callbacks from the loopback
+    metadata server. The container shares the host's network for the managed path only."""
+    ref = built[slug]["ref"]
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "purelms_harness.cli",
+            "run",
+            slug,
+            "--image",
+            ref,
+            mode,
+            "-q",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "output: gs://purelms-runs/runs/" in proc.stdout
+    if mode == "--service":
+        assert "service answers (request, then redelivery): 200, 200" in proc.stdout
+    evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
+    assert evidence.status is OutputStatus.SUCCESS
+    assert evidence.backend_image_digest == engine.image_id(ref)
+    assert all(ref.uri.startswith("gs://") and ref.generation for ref in evidence.references)
+    assert verify_evidence(out) == []

@@ -140,7 +140,8 @@ def test_smoke_runs_succeed_within_the_size_budgets(built: dict[str, dict[str, A
         assert result["smoke_status"] == OutputStatus.SUCCESS.value, slug
         assert result["max_size_mb"] is not None, f"{slug}: Containerfile declares no budget"
         assert result["size_mb"] <= result["max_size_mb"], slug
-    assert built["echo"]["max_size_mb"] <= 150
+    # 160: the cloud extra (google-auth, cryptography: OIDC callbacks) adds about 18 MB.
+    assert built["echo"]["max_size_mb"] <= 160
     assert built["energyplus_single_zone"]["max_size_mb"] <= 300
 
 

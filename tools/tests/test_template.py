@@ -347,7 +347,7 @@ def test_update_keeps_the_backend_edits_and_takes_the_template_change(
         "the output envelope's ``outputs``, shown by the frontend.",
         "the output envelope's ``outputs``, shown by the frontend bundle.",
     )
-    _edit(template / "Containerfile.jinja", "max-size-mb=150", "max-size-mb=160")
+    _edit(template / "Containerfile.jinja", "max-size-mb=160", "max-size-mb=170")
     git(root, "add", "--all")
     git(root, "commit", "--quiet", "--message", "template v2")
     commit = git(root, "rev-parse", "--short", "HEAD").strip()
@@ -361,7 +361,7 @@ def test_update_keeps_the_backend_edits_and_takes_the_template_change(
     assert "shown by the frontend bundle." in text  # the template change
     assert "Our decay model." in (backend / "backend/README.md").read_text()
     assert (backend / "backend/CHANGELOG.md").read_text() == "# purelms-decay changelog\n"
-    assert "max-size-mb=160" in (backend / "Containerfile").read_text()
+    assert "max-size-mb=170" in (backend / "Containerfile").read_text()
     assert _answers(backend)["_commit"] == commit
     assert changed_files(root) == {
         "backends/decay/.copier-answers.yml",

@@ -301,11 +301,9 @@ def test_bump_moves_template_and_external_checkouts(repo: Path, tmp_path: Path) 
 
 def test_stale_lock_and_foreign_marker_are_named(repo: Path) -> None:
     echo = repo / "backends/echo/backend/pyproject.toml"
-    echo.write_text(
-        echo.read_text().replace(
-            '    "purelms-runtime",\n', '    "purelms-runtime",\n    "rich>=13",\n'
-        )
-    )
+    before = echo.read_text()
+    echo.write_text(before.replace("dependencies = [\n", 'dependencies = [\n    "rich>=13",\n', 1))
+    assert echo.read_text() != before
     consumer = repo / "backends/echo/frontend/src/types.ts"
     text = consumer.read_text()
     consumer.write_text(text.replace(f"contract: {shared_version(repo)} ", "contract: 0.5.0 ", 1))

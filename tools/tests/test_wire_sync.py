@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from purelms_shared import SCHEMA_MODELS
+
 TOOLS = Path(__file__).resolve().parents[1]
 if str(TOOLS) not in sys.path:
     sys.path.insert(0, str(TOOLS))
@@ -35,7 +37,8 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_module_declarations_in_fixed_order() -> None:
     names = [decl.name for decl in ts.declarations(MODULE)]
-    documents = [
+    documents = [model.__name__ for model in SCHEMA_MODELS]
+    assert documents[:5] == [
         "SimulationInputEnvelope",
         "SimulationOutputEnvelope",
         "EvidenceManifest",

@@ -30,6 +30,7 @@ EXPECTED_FILES = {
     "EvidenceManifest.json",
     "ProgressCallback.json",
     "CompleteCallback.json",
+    "InteractiveTaskManifest.json",
 }
 
 

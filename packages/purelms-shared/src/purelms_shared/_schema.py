@@ -24,6 +24,7 @@ from ._base import WireModel
 from ._callbacks import CompleteCallback, ProgressCallback
 from ._envelopes import SimulationInputEnvelope, SimulationOutputEnvelope
 from ._evidence import EvidenceManifest
+from ._task_manifest import InteractiveTaskManifest
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",
@@ -42,6 +43,7 @@ SCHEMA_MODELS: Final[tuple[type[WireModel], ...]] = (
     EvidenceManifest,
     ProgressCallback,
     CompleteCallback,
+    InteractiveTaskManifest,
 )
 """Every top-level wire document; nested models end up in each schema's ``$defs``."""
 

@@ -140,7 +140,9 @@ def test_omitted_optional_keys_take_the_platform_defaults() -> None:
     del document["lms_context_used"], document["requires_user_context"]
     del document["lms_outcomes"]
     manifest = parse_task_manifest(document)
-    assert manifest.parameters == [] and manifest.outputs == [] and manifest.open_schema
+    assert manifest.parameters == []
+    assert manifest.outputs == []
+    assert manifest.open_schema
     assert manifest.lms_outcomes.rules() == {}
     assert manifest.backend.progress_reporting.value == "none"
     assert manifest.frontend.mount_contract == "purelms.interactive_mount.v1"

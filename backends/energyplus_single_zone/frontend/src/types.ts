@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.7.0 sha256:b6416e24c3e687d2
+// purelms-shared contract: 0.8.0 sha256:01e5aea98f863bb7
 //
 // Types for the energyplus_single_zone frontend bundle.
 //

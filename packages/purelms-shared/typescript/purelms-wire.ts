@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.8.0 sha256:01e5aea98f863bb7
+// purelms-shared contract: 0.8.0 sha256:e274d585b7acc34f
 //
 // The purelms wire contract in TypeScript: every type of the purelms.*.v1 documents.
 //
@@ -234,7 +234,7 @@ export interface OutcomeRule {
    */
   source: string;
   transform: OutcomeTransform;
-  value?: string | boolean | number | null;
+  value?: (string | boolean | number) | null;
   threshold?: number | null;
   bounds?: [unknown, unknown] | null;
 }
@@ -351,7 +351,7 @@ export interface TaskParameter {
   type: TaskValueType;
   label: string;
   description?: string | null;
-  default?: string | boolean | number | null;
+  default?: (string | boolean | number) | null;
   required?: boolean;
   unit?: string | null;
   min?: number | null;

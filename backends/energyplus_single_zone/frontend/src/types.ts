@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.8.0 sha256:01e5aea98f863bb7
+// purelms-shared contract: 0.8.0 sha256:e274d585b7acc34f
 //
 // Types for the energyplus_single_zone frontend bundle.
 //

@@ -80,7 +80,7 @@ from ._manifest_check import (
     default_manifest_files,
     render_template_manifest,
 )
-from ._outcomes import OUTCOME_NAME, Outcome, evaluate_outcome, evaluate_rule, write_outcome
+from ._outcomes import OUTCOME_NAME, Outcome, evaluate_outcome, write_outcome
 
 __version__ = _version("purelms-harness")
 
@@ -126,7 +126,6 @@ __all__ = [
     "effective_outcomes",
     "effective_parameters",
     "evaluate_outcome",
-    "evaluate_rule",
     "file_digest",
     "find_repo_root",
     "generate_manifest",

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 
 from purelms_shared import (
     OUTCOME_ARGUMENTS,
@@ -50,7 +50,10 @@ from purelms_shared import (
     InteractiveTaskManifest,
     LmsOutcomes,
     OutcomeRule,
+    TaskChoiceValue,
+    TaskNumber,
     TaskParameter,
+    TaskScalar,
     TaskValueType,
     error_lines,
 )
@@ -68,10 +71,13 @@ __all__ = [
     "submission_problems",
 ]
 
-_Int = Annotated[int, Strict()]
-_Float = Annotated[float, Strict(), Field(allow_inf_nan=False)]
-_Number = _Int | _Float
-_Scalar = Annotated[str, Strict()] | Annotated[bool, Strict()] | _Int | _Float
+_Number = TaskNumber
+_Scalar = TaskScalar
+
+
+def _choice_entry(value: Any) -> Any:
+    """``{value, label}`` as an :class:`EnumChoice`, anything else as a bare value."""
+    return EnumChoice.model_validate(value) if isinstance(value, dict) else value
 
 
 class _Config(BaseModel):
@@ -86,7 +92,9 @@ class ParameterSettings(_Config):
     default: _Scalar | None = None
     min: _Number | None = None
     max: _Number | None = None
-    choices: list[EnumChoice | Annotated[str, Strict()] | _Int | _Float] | None = None
+    choices: (
+        list[Annotated[EnumChoice | TaskChoiceValue, BeforeValidator(_choice_entry)]] | None
+    ) = None
 
 
 class OutputSettings(_Config):

@@ -35,7 +35,7 @@ from typing import Any
 
 from purelms_shared import LmsOutcomes, OutcomeRule, OutcomeTransform, OutputStatus
 
-__all__ = ["OUTCOME_NAME", "Outcome", "evaluate_outcome", "evaluate_rule", "write_outcome"]
+__all__ = ["OUTCOME_NAME", "Outcome", "evaluate_outcome", "write_outcome"]
 
 OUTCOME_NAME = "outcome.json"
 
@@ -70,11 +70,11 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def evaluate_rule(rule: OutcomeRule, outputs: Mapping[str, Any]) -> bool | float | Any:
+def _evaluate(rule: OutcomeRule, outputs: Mapping[str, Any]) -> bool | float | Any:
     """The raw result of one rule: a boolean, a number in 0..1, or (``passthrough``) the value.
 
-    Raises ``_NotEvaluable`` (a ``LookupError``/``ValueError`` would hide bugs) when the
-    source output is missing or of the wrong kind for the transform.
+    Raises ``_NotEvaluable`` when the source output is missing or of the wrong kind for
+    the transform (a dedicated exception, so that a bug here is not taken for that).
     """
     name = rule.output_name
     if name not in outputs:
@@ -103,7 +103,7 @@ def evaluate_rule(rule: OutcomeRule, outputs: Mapping[str, Any]) -> bool | float
 def _verdict(rule: OutcomeRule, outputs: Mapping[str, Any]) -> bool:
     """``passed``: a boolean result, else not passed (fail closed)."""
     try:
-        result = evaluate_rule(rule, outputs)
+        result = _evaluate(rule, outputs)
     except _NotEvaluable:
         return False
     return result if isinstance(result, bool) else False
@@ -112,7 +112,7 @@ def _verdict(rule: OutcomeRule, outputs: Mapping[str, Any]) -> bool:
 def _share(rule: OutcomeRule, outputs: Mapping[str, Any]) -> float | None:
     """``score`` / ``completion``: a number in 0..1, or null when not evaluable."""
     try:
-        result = evaluate_rule(rule, outputs)
+        result = _evaluate(rule, outputs)
     except _NotEvaluable:
         return None
     if isinstance(result, bool):

@@ -36,6 +36,7 @@ let an uninstallable manifest pass, and written down:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -44,6 +45,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import (
     AfterValidator,
     Field,
+    PlainValidator,
     Strict,
     ValidationError,
     ValidationInfo,
@@ -53,7 +55,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ._base import FiniteFloat, NonNegativeInt, PositiveInt, StrictText, WireModel
+from ._base import NonNegativeInt, PositiveInt, StrictText, WireModel
 from ._parsing import WireDocument, _parse, _Registry
 
 __all__ = [
@@ -72,11 +74,14 @@ __all__ = [
     "PortableContainerV1",
     "ProgressReporting",
     "TaskBackend",
+    "TaskChoiceValue",
     "TaskDeployment",
     "TaskFrontend",
     "TaskManifestSchemaV1",
+    "TaskNumber",
     "TaskOutput",
     "TaskParameter",
+    "TaskScalar",
     "TaskValueType",
     "TrustTier",
     "derived_image",
@@ -228,11 +233,43 @@ OutputSource = Annotated[
 ]
 
 NonEmptyText = Annotated[str, Strict(), Field(min_length=1)]
-StrictInt = Annotated[int, Strict()]
-Number = StrictInt | FiniteFloat
-"""A finite JSON number; an integer stays an integer (``0`` is written back as ``0``)."""
-ChoiceValue = Annotated[str, Strict()] | StrictInt | FiniteFloat
-Scalar = Annotated[str, Strict()] | Annotated[bool, Strict()] | StrictInt | FiniteFloat
+
+
+def _finite_number(value: object) -> int | float:
+    if _is_number(value) and math.isfinite(value):  # type: ignore[arg-type]
+        return value  # type: ignore[return-value]
+    raise PydanticCustomError("number_type", "input should be a finite number")
+
+
+def _choice_value(value: object) -> str | int | float:
+    if isinstance(value, str):
+        return value
+    if _is_number(value) and math.isfinite(value):  # type: ignore[arg-type]
+        return value  # type: ignore[return-value]
+    raise PydanticCustomError("choice_value_type", "input should be a string or a finite number")
+
+
+def _scalar(value: object) -> str | bool | int | float:
+    if isinstance(value, str | bool):
+        return value
+    return _finite_number(value)
+
+
+TaskNumber = Annotated[
+    int | float, PlainValidator(_finite_number), WithJsonSchema({"type": "number"})
+]
+"""A finite JSON number, one error when it is not; an integer stays an integer (``0``)."""
+TaskChoiceValue = Annotated[
+    str | int | float,
+    PlainValidator(_choice_value),
+    WithJsonSchema({"type": ["string", "number"]}),
+]
+TaskScalar = Annotated[
+    str | bool | int | float,
+    PlainValidator(_scalar),
+    WithJsonSchema({"type": ["string", "boolean", "number"]}),
+]
+"""A JSON string, boolean or finite number (a default, an ``equals`` value)."""
 
 
 # --------------------------------------------------------------------------- problems
@@ -287,7 +324,7 @@ def _duplicates(items: Sequence[Any], what: str) -> list[tuple[_Loc, str, str, A
 class EnumChoice(WireModel):
     """One choice of an ``enum`` parameter: the value submitted and the label shown."""
 
-    value: ChoiceValue
+    value: TaskChoiceValue
     label: NonEmptyText
 
 
@@ -301,12 +338,12 @@ class TaskParameter(WireModel):
     type: TaskValueType
     label: NonEmptyText
     description: StrictText | None = None
-    default: Scalar | None = None
+    default: TaskScalar | None = None
     required: Annotated[bool, Strict()] = False
     unit: StrictText | None = None
-    min: Number | None = None
-    max: Number | None = None
-    step: Number | None = None
+    min: TaskNumber | None = None
+    max: TaskNumber | None = None
+    step: TaskNumber | None = None
     choices: list[EnumChoice] | None = None
 
     @model_validator(mode="after")
@@ -414,9 +451,9 @@ class OutcomeRule(WireModel):
 
     source: OutputSource
     transform: OutcomeTransform
-    value: Scalar | None = None
-    threshold: Number | None = None
-    bounds: tuple[Number, Number] | None = None
+    value: TaskScalar | None = None
+    threshold: TaskNumber | None = None
+    bounds: tuple[TaskNumber, TaskNumber] | None = None
 
     @model_validator(mode="after")
     def _carries_its_arguments(self) -> OutcomeRule:

@@ -107,7 +107,8 @@ class Names:
 
     @property
     def image(self) -> str:
-        return f"purelms/{self.slug}"
+        """The image name the platform derives (``purelms-itask-<slug with ->``)."""
+        return f"purelms-itask-{self.slug.replace('_', '-')}"
 
     @property
     def bundle(self) -> str:

@@ -140,7 +140,7 @@ def test_names_derive_from_the_slug() -> None:
     assert names.package == "purelms-demo-backend"
     assert names.module == "purelms_demo_backend"
     assert names.class_prefix == "DemoBackend"
-    assert names.image == "purelms/demo_backend"
+    assert names.image == "purelms-itask-demo-backend"
     assert names.bundle == "dist/demo_backend.js"
 
 

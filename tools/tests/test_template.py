@@ -37,6 +37,8 @@ from _template_testing import new_backend as run_new_backend  # noqa: E402
 from _testing import changed_files, clone, copy_repository, git  # noqa: E402
 from _workspace import shared_version  # noqa: E402
 
+from purelms_harness import check_manifest  # noqa: E402
+
 pytestmark = pytest.mark.timeout(600)
 
 ECHO = REPO / "backends" / "echo"
@@ -144,6 +146,22 @@ def test_names_derive_from_the_slug() -> None:
     assert names.bundle == "dist/demo_backend.js"
 
 
+@pytest.mark.parametrize("slug", ["demo_task", "zz_" + "y" * 37])
+def test_the_rendered_manifest_is_installable_at_once(slug: str, tmp_path: Path) -> None:
+    """copier's output is a purelms.interactive_task.v1 manifest `manifest check` accepts."""
+    destination = tmp_path / "backends" / slug
+    _template.render(REPO, destination, {"slug": slug}, "HEAD")
+    manifest = destination / "interactive_task.yaml"
+    assert check_manifest(manifest).problems == []
+    result = run_in(
+        REPO, sys.executable, "-m", "purelms_harness.cli", "manifest", "check", str(manifest)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = yaml.safe_load(manifest.read_text())
+    assert data["backend"]["image"] == f"{_template.Names(slug).image}:0.1.0"
+    assert data["frontend"]["bundle"] == f"{slug}.js"
+
+
 def test_the_template_floor_is_the_current_shared_version() -> None:
     assert _template.template_floor_problem(REPO) is None
 
@@ -242,8 +260,11 @@ def test_echo_has_the_template_shape(tmp_path: Path) -> None:
     pyprojects = [
         tomllib.loads((where / "backend/pyproject.toml").read_text()) for where in (ECHO, rendered)
     ]
+    # The version answer is the *first* version: a backend moves its own version on (echo
+    # became an open-schema fixture in 1.0.0), and copier update leaves that line alone.
     for data in pyprojects:
         data["project"].pop("description")
+        data["project"].pop("version")
     assert pyprojects[0] == pyprojects[1], "echo's pyproject differs beyond its description"
 
     manifests = [
@@ -252,6 +273,8 @@ def test_echo_has_the_template_shape(tmp_path: Path) -> None:
     for data in manifests:
         data.pop("parameters")
         data.pop("outputs")
+        data.pop("version")
+        data["backend"].pop("image")  # purelms-itask-echo:<version>
     assert manifests[0] == manifests[1], "echo's manifest header differs from the template's"
 
     ours_answers, theirs_answers = _answers(ECHO), _answers(rendered)

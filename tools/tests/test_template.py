@@ -32,7 +32,7 @@ if str(TOOLS) not in sys.path:
 
 import _template  # noqa: E402
 import new_backend  # noqa: E402
-from _template_testing import REPO, copy_env, run_in, scaffolded_copy, uv  # noqa: E402
+from _template_testing import REPO, copy_env, run_in, scaffolded_copy, uv, uv_run  # noqa: E402
 from _template_testing import new_backend as run_new_backend  # noqa: E402
 from _testing import changed_files, clone, copy_repository, git  # noqa: E402
 from _workspace import shared_version  # noqa: E402
@@ -439,8 +439,9 @@ def test_update_refuses_an_uncommitted_backend(scaffolded: Path, tmp_path: Path)
 def test_update_after_a_lockstep_bump_is_clean(scaffolded: Path, tmp_path: Path) -> None:
     """lockstep_bump moves the backend and the template alike: nothing is left to merge."""
     root = clone(scaffolded, tmp_path / "repo")
-    bump = [sys.executable, str(TOOLS / "lockstep.py"), "--root", str(root), "bump", "patch"]
-    result = run_in(root, *bump)
+    # In the copy's own environment: the wire-sync check after the bump reads the backends'
+    # output models, so the scaffolded backend must be installed where it runs.
+    result = uv_run(root, "python", "tools/lockstep.py", "bump", "patch", timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "templates/_template/backend/pyproject.toml.jinja" in changed_files(root)
     git(root, "add", "--all")

@@ -81,7 +81,7 @@ def test_the_command_prints_one_line_per_problem_and_exits_1() -> None:
     summary = lines.pop()
     assert summary == f"manifest check: {len(INVALID)} of {len(INVALID)} manifest(s) refused"
     expected = [
-        f"{folder / 'interactive_task.yaml'}: {line}"
+        f"{(folder / 'interactive_task.yaml').relative_to(REPO)}: {line}"
         for folder in INVALID
         for line in _expected(folder)
     ]

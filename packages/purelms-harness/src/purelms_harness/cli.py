@@ -477,6 +477,14 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _manifest_check(args: argparse.Namespace) -> int:
     """Every installer rule over FILEs (default: every backend and the template)."""
     with tempfile.TemporaryDirectory(prefix="purelms-template-") as scratch:
@@ -494,7 +502,7 @@ def _manifest_check(args: argparse.Namespace) -> int:
         failed = 0
         for path in files:
             check = check_manifest(path)
-            shown = "templates (rendered for new_task)" if path == template else str(check.path)
+            shown = "templates (rendered for new_task)" if path == template else _shown(check.path)
             for problem in check.problems:
                 _errors.print(f"{shown}: {problem}", markup=False)
             if check.ok:

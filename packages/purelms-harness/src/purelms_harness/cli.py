@@ -1,9 +1,10 @@
 """The ``purelms`` command: run and inspect backends locally as the platform would.
 
 Exit codes: 0 success; 1 the run ended in a domain failure (its status is
-named) or a check failed (validation, evidence); 2 usage errors and contract
-problems (bad manifest, backend exited non-zero, callbacks rejected), each
-reported on one line naming the option or file and the rule; 130 and 143
+named) or a check failed (validation, evidence, ``manifest check``, manifest drift);
+2 usage errors and contract problems (bad manifest, a block config that widens the
+manifest or parameters the platform would refuse, backend exited non-zero, callbacks
+rejected), each reported on one line naming the option, file or key path and the rule; 130 and 143
 when ``purelms run`` was interrupted by SIGINT (Ctrl-C) or SIGTERM: the signal
 is forwarded to the backend, which ends the run as ``cancelled`` (output and
 evidence written as usual), and one line says so. No traceback on any path.

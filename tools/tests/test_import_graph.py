@@ -6,7 +6,8 @@ out: they never run.
 
 Audiences: purelms-runtime runs inside every backend image, so it may import only
 the standard library, pydantic and purelms-shared; the harness (a developer's
-machine) may add the runtime, rich and yaml but never the sweep package; backends
+machine) may add the runtime, rich, yaml and jinja2 (it renders the template's manifest)
+but never the sweep package; backends
 import the runtime, never the harness.
 """
 
@@ -41,6 +42,7 @@ ALLOWED = {
         "purelms_runtime",
         "rich",
         "yaml",
+        "jinja2",
     },
 }
 FORBIDDEN_IN_BACKENDS = {"purelms_harness", "purelms_sweep", "rich", "yaml", "dask", "pyarrow"}

@@ -60,6 +60,7 @@ SLUG_LENGTH: Final = (2, 40)
 PROJECT_RESERVED: Final = frozenset(
     {
         "backend",  # every backend's folders: backends/<slug>/backend, /frontend
+        "check",  # `purelms manifest check` is the command, `purelms manifest <slug>` a backend
         "frontend",
         "harness",  # purelms-harness, the workspace package
         "purelms",  # purelms-purelms, purelms_purelms
@@ -138,7 +139,7 @@ def slug_problem(slug: str) -> str | None:
     if slug in RESERVED:
         return (
             f"slug {shown_slug} is reserved (a workspace package, a folder of every backend, "
-            "or a Python keyword)"
+            "a purelms command word or a Python keyword)"
         )
     return None
 

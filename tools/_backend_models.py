@@ -32,13 +32,18 @@ def _dump(root: Path) -> dict[str, Any]:
     from purelms_harness import PROJECT_NAME, BackendProject, model_outputs
 
     found: dict[str, Any] = {}
-    for project in sorted(root.glob(f"backends/*/{PROJECT_NAME.as_posix()}")):
-        slug = project.parents[1].name
-        backend = BackendProject.load(project).load_backend()
-        found[slug] = {
-            "module": BackendProject.load(project).module,
-            "outputs": model_outputs(backend.outputs_model),
-        }
+    for path in sorted(root.glob(f"backends/*/{PROJECT_NAME.as_posix()}")):
+        slug = path.parents[1].name
+        project = BackendProject.load(path)
+        try:
+            backend = project.load_backend()
+        except Exception as exc:
+            raise SystemExit(
+                f"backend {slug}: cannot import {project.module} ({type(exc).__name__}: {exc}); "
+                f"its package {project.package} must be installed in the environment that runs "
+                "this check (`uv run ...` in the repository)"
+            ) from None
+        found[slug] = {"module": project.module, "outputs": model_outputs(backend.outputs_model)}
     return found
 
 

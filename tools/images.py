@@ -627,12 +627,12 @@ def _describe(spec: ImageSpec) -> dict[str, Any]:
 
 
 def _print_summary(results: list[ImageResult]) -> None:
-    print(f"\n{'image':34} {'size MB':>8} {'budget':>7} {'build s':>8} {'smoke s':>8}  tarball")
+    print(f"\n{'image':44} {'size MB':>8} {'budget':>7} {'build s':>8} {'smoke s':>8}  tarball")
     for r in results:
         budget = f"{r.max_size_mb:g}" if r.max_size_mb is not None else "-"
         smoke = f"{r.smoke_seconds:.2f}" if r.smoke_seconds is not None else "-"
         print(
-            f"{r.ref:34} {r.size_mb:8.1f} {budget:>7} {r.build_seconds:8.1f} {smoke:>8}  "
+            f"{r.ref:44} {r.size_mb:8.1f} {budget:>7} {r.build_seconds:8.1f} {smoke:>8}  "
             f"{r.tarball or '-'}"
         )
 

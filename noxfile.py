@@ -292,12 +292,18 @@ def lockstep_check(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def wire_sync(session: nox.Session) -> None:
-    """TypeScript module and consumers against the contract (tsc); ``-- --write`` regenerates."""
+    """TypeScript module and consumers against the contract (tsc); ``-- --write`` regenerates.
+
+    Also ``purelms manifest check``: every backend's manifest and the template's rendered
+    one against every rule of the platform's installer (``purelms.interactive_task.v1``);
+    the tests then prove each manifest equal to what its models and declaration generate.
+    """
     _sync_frozen(session)
     if "--write" in session.posargs:
         args = [arg for arg in session.posargs if arg != "--write"]
         session.run("python", "tools/wire_sync.py", "write", *args)
     else:
+        session.run("purelms", "manifest", "check")
         session.run("pytest", "-q", "tools/tests/test_wire_sync_repo.py", *session.posargs)
 
 

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from importlib.metadata import version
 from pathlib import Path
 
 from purelms_shared import (
@@ -66,7 +67,14 @@ def _image_size_mb() -> str:
         if shutil.which(engine) is None:
             continue
         probe = subprocess.run(
-            [engine, "image", "inspect", "--format", "{{.Size}}", "purelms/echo:0.1.0"],
+            [
+                engine,
+                "image",
+                "inspect",
+                "--format",
+                "{{.Size}}",
+                f"purelms-itask-echo:{version('purelms-echo')}",
+            ],
             capture_output=True,
             text=True,
             check=False,

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from purelms_harness import BackendManifest, CallbackServer, discover, find_repo_root
+from purelms_shared import parse_task_manifest
 
 REPO = find_repo_root(Path(__file__))
 
@@ -58,6 +59,26 @@ def echo_manifest() -> BackendManifest:
 MakeBackend = Callable[[str, str], tuple[BackendManifest, dict[str, str]]]
 
 
+def minimal_manifest(slug: str, **backend: object) -> dict[str, object]:
+    """The smallest installable manifest of a throwaway backend (open schema)."""
+    return {
+        "schema_version": "purelms.interactive_task.v1",
+        "slug": slug,
+        "name": slug,
+        "version": "0.0.1",
+        "description": "A throwaway test backend.",
+        "backend": {
+            "credit_cost": 0,
+            "trust_tier": "community",
+            "execution_mode": "sync",
+            "default_timeout_seconds": 30,
+            **backend,
+        },
+        "deployment": {"portable_contract": "purelms.portable_container.v1"},
+        "frontend": {"bundle": f"{slug}.js"},
+    }
+
+
 @pytest.fixture
 def make_backend(tmp_path: Path) -> MakeBackend:
     """Write a throwaway backend module; returns its manifest and the env that finds it.
@@ -82,12 +103,9 @@ def make_backend(tmp_path: Path) -> MakeBackend:
         (package_dir / f"{name}.py").write_text(header + textwrap.dedent(body) + footer)
         manifest_path = tmp_path / name / "interactive_task.yaml"
         manifest_path.parent.mkdir()
-        data = {
-            "slug": name,
-            "version": "0.0.1",
-            "backend": {"module": name, "default_timeout_seconds": 30},
-        }
-        return BackendManifest(path=manifest_path, data=data), {"PYTHONPATH": str(package_dir)}
+        data = minimal_manifest(name)
+        manifest = BackendManifest(path=manifest_path, task=parse_task_manifest(data), module=name)
+        return manifest, {"PYTHONPATH": str(package_dir)}
 
     return make
 

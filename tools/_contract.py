@@ -129,10 +129,13 @@ def fingerprint(documents: dict[str, str], enums: dict[str, list[str]]) -> str:
 
 
 def _without_property_titles(schema: Any) -> Any:
-    """Drop the ``title`` of every property schema.
+    """Drop the ``title`` of every property schema, and what sits beside a ``$ref``.
 
     pydantic titles every field ("Run Id"); json-schema-to-typescript would turn each
     titled property into its own exported alias (``RunId``, ``RuntimeSeconds1``...).
+    It does the same with a ``$ref`` that has a sibling (``{"$ref": ".../ProgressReporting",
+    "default": "none"}`` would become ``ProgressReporting1``), so a property that is a
+    reference keeps only the reference: a default says nothing about the TypeScript type.
     Model and enum titles (the ``$defs`` entries) stay: they name the interfaces.
     """
     if isinstance(schema, list):
@@ -143,7 +146,11 @@ def _without_property_titles(schema: Any) -> Any:
     for key, value in schema.items():
         if key == "properties" and isinstance(value, dict):
             result[key] = {
-                name: {k: _without_property_titles(v) for k, v in prop.items() if k != "title"}
+                name: {
+                    k: _without_property_titles(v)
+                    for k, v in prop.items()
+                    if k != "title" and (k == "$ref" or "$ref" not in prop)
+                }
                 if isinstance(prop, dict)
                 else prop
                 for name, prop in value.items()

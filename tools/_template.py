@@ -60,6 +60,7 @@ SLUG_LENGTH: Final = (2, 40)
 PROJECT_RESERVED: Final = frozenset(
     {
         "backend",  # every backend's folders: backends/<slug>/backend, /frontend
+        "check",  # `purelms manifest check` is the command, `purelms manifest <slug>` a backend
         "frontend",
         "harness",  # purelms-harness, the workspace package
         "purelms",  # purelms-purelms, purelms_purelms
@@ -107,7 +108,8 @@ class Names:
 
     @property
     def image(self) -> str:
-        return f"purelms/{self.slug}"
+        """The image name the platform derives (``purelms-itask-<slug with ->``)."""
+        return f"purelms-itask-{self.slug.replace('_', '-')}"
 
     @property
     def bundle(self) -> str:
@@ -137,7 +139,7 @@ def slug_problem(slug: str) -> str | None:
     if slug in RESERVED:
         return (
             f"slug {shown_slug} is reserved (a workspace package, a folder of every backend, "
-            "or a Python keyword)"
+            "a purelms command word or a Python keyword)"
         )
     return None
 

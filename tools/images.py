@@ -17,8 +17,14 @@ Every ``backends/<slug>/`` with both an ``interactive_task.yaml`` and a
 2. **Base.** ``python:3.11-slim`` when it is present or can be pulled, else a
    local Debian 12 + python3 base built once with debootstrap (``_image_base``).
 3. **Build** with docker when its daemon answers, else podman (buildah under the
-   hood), with build args from the manifest (module, slug, version) and OCI
-   labels (title, version, source, revision, purelms-shared contract version).
+   hood), tagged with the manifest's ``backend.image``, which is the name the
+   platform derives (``purelms-itask-<slug with ->:<version>``, platform.md §5),
+   with build args from the manifest and the backend's ``[tool.purelms]`` (module,
+   slug, version) and the platform's labels: ``org.opencontainers.image.version``,
+   ``.revision``, ``.source``, ``io.purelms.interactive-task.slug`` and
+   ``.version``; beside them ``org.opencontainers.image.title`` and ``.licenses``
+   and ``io.purelms.contract.version`` (the purelms-shared version) describe the
+   image and change nothing. The image runs as uid 1000.
 4. **Export** a docker-archive tarball to ``dist/images/<slug>-<version>.tar``
    and print the image's uncompressed size, checked against the budget the
    Containerfile declares (``# purelms-image: max-size-mb=N``).
@@ -68,6 +74,7 @@ from purelms_shared import (
     ExecutionContext,
     OutputStatus,
     SimulationInputEnvelope,
+    derived_image,
     error_lines,
     parse_output_envelope,
 )
@@ -93,6 +100,9 @@ LABEL_TITLE = "org.opencontainers.image.title"
 LABEL_VERSION = "org.opencontainers.image.version"
 LABEL_SOURCE = "org.opencontainers.image.source"
 LABEL_REVISION = "org.opencontainers.image.revision"
+LABEL_LICENSES = "org.opencontainers.image.licenses"
+LABEL_TASK_SLUG = "io.purelms.interactive-task.slug"
+LABEL_TASK_VERSION = "io.purelms.interactive-task.version"
 LABEL_CONTRACT = "io.purelms.contract.version"
 
 
@@ -171,9 +181,15 @@ def image_specs(root: Path, slugs: Sequence[str] = ()) -> list[ImageSpec]:
             if slugs:
                 raise ImageError(f"backend {slug!r} has no {containerfile.relative_to(root)}")
             continue
-        backend = manifest.data["backend"]
-        package = str(backend.get("package") or _project_name(manifest.directory / "backend"))
-        ref = str(backend.get("image") or f"purelms/{slug}:{manifest.version}")
+        package = manifest.package or _project_name(manifest.directory / "backend")
+        ref = manifest.task.image_ref()
+        derived = derived_image(slug, manifest.version)
+        if ref != derived:
+            raise ImageError(
+                f"{slug}: backend.image is {ref!r}; the images of this repository are named "
+                f"as the platform derives them ({derived!r}): run `uv run purelms manifest "
+                f"{slug} --write`"
+            )
         text = containerfile.read_text(encoding="utf-8")
         budget = _BUDGET.search(text)
         debs = _DEBS.search(text)
@@ -421,6 +437,7 @@ def build_image(
         "BASE_IMAGE": base,
         "BACKEND_MODULE": spec.manifest.module,
         "PROGRESS_REPORTING": spec.manifest.progress_reporting,
+        "IMAGE_NAME": spec.ref.rsplit(":", 1)[0],
         "BACKEND_SLUG": spec.slug,
         "BACKEND_VERSION": spec.version,
         "CONTRACT_VERSION": workspace[CONTRACT_PACKAGE],
@@ -452,13 +469,14 @@ def build_image(
 def image_labels(build_args: dict[str, str]) -> dict[str, str]:
     """The labels an image built with ``build_args`` must carry (as its Containerfile says)."""
     return {
-        LABEL_TITLE: f"purelms-{build_args['BACKEND_SLUG']}",
+        LABEL_TITLE: build_args["IMAGE_NAME"],
         LABEL_VERSION: build_args["BACKEND_VERSION"],
         LABEL_SOURCE: build_args["SOURCE_URL"],
         LABEL_REVISION: build_args["REVISION"],
+        LABEL_LICENSES: "MIT",
+        LABEL_TASK_SLUG: build_args["BACKEND_SLUG"],
+        LABEL_TASK_VERSION: build_args["BACKEND_VERSION"],
         LABEL_CONTRACT: build_args["CONTRACT_VERSION"],
-        "io.purelms.backend.slug": build_args["BACKEND_SLUG"],
-        "io.purelms.backend.module": build_args["BACKEND_MODULE"],
     }
 
 
@@ -610,12 +628,12 @@ def _describe(spec: ImageSpec) -> dict[str, Any]:
 
 
 def _print_summary(results: list[ImageResult]) -> None:
-    print(f"\n{'image':34} {'size MB':>8} {'budget':>7} {'build s':>8} {'smoke s':>8}  tarball")
+    print(f"\n{'image':44} {'size MB':>8} {'budget':>7} {'build s':>8} {'smoke s':>8}  tarball")
     for r in results:
         budget = f"{r.max_size_mb:g}" if r.max_size_mb is not None else "-"
         smoke = f"{r.smoke_seconds:.2f}" if r.smoke_seconds is not None else "-"
         print(
-            f"{r.ref:34} {r.size_mb:8.1f} {budget:>7} {r.build_seconds:8.1f} {smoke:>8}  "
+            f"{r.ref:44} {r.size_mb:8.1f} {budget:>7} {r.build_seconds:8.1f} {smoke:>8}  "
             f"{r.tarball or '-'}"
         )
 

@@ -46,10 +46,11 @@ declarations from its backend's manifest when they are declared in ``types.ts``.
    (mutual assignability alone would not notice a missing optional field). A Jinja
    template consumer is compiled with ``{{ ... }}`` replaced by ``Template`` and
    ``{% ... %}`` removed (:func:`render_jinja`).
-4. Each backend's ``*Parameters`` / ``*Outputs`` types are identical, by the same
-   assertions, to types derived from its ``interactive_task.yaml`` (which the backend's
-   own tests keep equal to its pydantic models): a missing, renamed or retyped field or
-   a missing choice value fails.
+4. Each backend's ``*Parameters`` type is identical, by the same assertions, to the
+   type its ``interactive_task.yaml`` implies (Layer 1; ``parameters: []`` is any
+   object), and its ``*Outputs`` type to its output model (every output, the series and
+   mappings v1 cannot declare included; the backend's own tests keep the manifest equal
+   to its models): a missing, renamed or retyped field or a missing choice value fails.
 
 ``write`` refuses when the contract changed since the version the module records
 without a version bump: that change needs ``nox -s lockstep_bump``.
@@ -75,6 +76,7 @@ import yaml
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _backend_models
 import _contract
 import _typescript as ts
 from _workspace import (
@@ -226,12 +228,14 @@ _SCALARS: Final = {
     "number": "number",
     "boolean": "boolean",
 }
+OPEN_SCHEMA: Final = "{ [name: string]: unknown }"
+"""The TypeScript parameters of an open-schema task (``parameters: []``): any object."""
 
 
 def _parameter_type(entry: dict[str, Any]) -> str:
     kind = entry.get("type")
-    if kind == "choice":
-        return " | ".join(json.dumps(choice) for choice in entry.get("choices") or [])
+    if kind == "enum":
+        return " | ".join(json.dumps(choice["value"]) for choice in entry.get("choices") or [])
     if kind in _SCALARS:
         return _SCALARS[kind]
     raise LockstepError(f"parameter {entry.get('name')!r}: unknown manifest type {kind!r}")
@@ -241,12 +245,14 @@ def _output_type(entry: dict[str, Any]) -> str:
     kind = entry.get("type")
     if kind in _SCALARS:
         text = _SCALARS[kind]
+    elif kind == "enum":
+        text = "string"
     elif kind == "array":
         text = f"{_SCALARS.get(entry.get('items') or '', 'unknown')}[]"
     elif kind == "object":
         text = f"{{ [name: string]: {_SCALARS.get(entry.get('values') or '', 'unknown')} }}"
     else:
-        raise LockstepError(f"output {entry.get('name')!r}: unknown manifest type {kind!r}")
+        raise LockstepError(f"output {entry.get('name')!r}: unknown output type {kind!r}")
     return f"{text} | null" if entry.get("nullable") else text
 
 
@@ -258,30 +264,39 @@ class FieldSpec:
     doc: str
 
 
-def manifest_fields(manifest: dict[str, Any]) -> dict[str, list[FieldSpec]]:
-    """``{"Parameters": [...], "Outputs": [...]}``: the TS fields a manifest implies.
+def manifest_fields(
+    manifest: dict[str, Any], model_outputs: list[dict[str, Any]] | None = None
+) -> dict[str, list[FieldSpec] | None]:
+    """``{"Parameters": [...], "Outputs": [...]}``: the TS fields a backend implies.
 
-    A parameter is optional unless ``required`` (the form may omit it; the model has a
-    default). Every output is present: the runtime serialises the whole output model.
+    Parameters are the manifest's (Layer 1, what the platform checks a submission
+    against); a parameter is optional unless ``required``. An open schema (``parameters:
+    []``) is ``None``: any object (:data:`OPEN_SCHEMA`). Outputs are the output model's,
+    every one present (the runtime serialises the whole model), including those v1
+    cannot declare (series, mappings); without ``model_outputs``, the declared ones.
     """
 
     def doc(entry: dict[str, Any]) -> str:
         unit = f" [{entry['unit']}]" if entry.get("unit") else ""
         return f"{entry.get('label') or entry['name']}{unit}"
 
+    parameters = manifest.get("parameters") or []
+    outputs = model_outputs if model_outputs is not None else manifest.get("outputs") or []
     return {
         "Parameters": [
             FieldSpec(e["name"], _parameter_type(e), not e.get("required", False), doc(e))
-            for e in manifest.get("parameters") or []
-        ],
-        "Outputs": [
-            FieldSpec(e["name"], _output_type(e), False, doc(e))
-            for e in manifest.get("outputs") or []
-        ],
+            for e in parameters
+        ]
+        if parameters
+        else None,
+        "Outputs": [FieldSpec(e["name"], _output_type(e), False, doc(e)) for e in outputs],
     }
 
 
-def render_interface(name: str, fields: list[FieldSpec], *, docs: bool) -> str:
+def render_interface(name: str, fields: list[FieldSpec] | None, *, docs: bool) -> str:
+    """An ``export interface``; ``fields`` None is an open object (any keys)."""
+    if fields is None:
+        return f"export interface {name} {OPEN_SCHEMA}"
     lines = [f"export interface {name} {{"]
     for spec in fields:
         if docs:
@@ -308,9 +323,11 @@ _INTERFACE_DECL: Final = (
 """One ``export interface`` declaration: ``{{ ... }}`` on its line, or up to a ``}}`` line."""
 
 
-def rewrite_own_types(text: str, manifest: dict[str, Any]) -> str:
-    """``text`` with its ``*Parameters`` / ``*Outputs`` interfaces regenerated from ``manifest``."""
-    fields = manifest_fields(manifest)
+def rewrite_own_types(
+    text: str, manifest: dict[str, Any], model_outputs: list[dict[str, Any]] | None = None
+) -> str:
+    """``text`` with its ``*Parameters`` / ``*Outputs`` interfaces regenerated."""
+    fields = manifest_fields(manifest, model_outputs)
     for suffix, name in _own_types(text).items():
         pattern = re.compile(_INTERFACE_DECL.format(name=name), re.MULTILINE | re.DOTALL)
         declaration = render_interface(name, fields[suffix], docs=True)
@@ -370,6 +387,11 @@ class State:
             and recorded[0] == self.version
             and recorded[1] != self.contract.fingerprint
         )
+
+    @cached_property
+    def backend_models(self) -> dict[str, Any]:
+        """``{slug: {"module", "outputs"}}``, read from the repository's own sources."""
+        return _backend_models.load(self.root)
 
     @cached_property
     def fix(self) -> str:
@@ -734,7 +756,12 @@ def _consumer_assertions(
     manifest_path = shown(
         state.root / "backends" / str(consumer.slug) / "interactive_task.yaml", state.root
     )
-    fields = manifest_fields(manifest)
+    model = state.backend_models.get(str(consumer.slug), {})
+    fields = manifest_fields(manifest, model.get("outputs"))
+    sources = {
+        "Parameters": manifest_path,
+        "Outputs": f"the output model of {model.get('module', consumer.slug)}",
+    }
     expected = check.path.with_name(f"{check.path.stem}_expected.ts")
     expected.write_text(
         "\n\n".join(
@@ -753,7 +780,7 @@ def _consumer_assertions(
                     consumer.path,
                     0,
                     f"exports no single `*{suffix}` type for the {suffix.lower()} of "
-                    f"{manifest_path}",
+                    f"{sources[suffix]}",
                     f"add `export interface <Name>{suffix} {{}}`, then run `{FIX_WRITE}`",
                     "backend",
                 )
@@ -761,15 +788,18 @@ def _consumer_assertions(
             continue
         declared = _declared_at(text, name)
         fix = (
-            FIX_WRITE if declared else f"edit {name} where it is declared to match {manifest_path}"
+            FIX_WRITE
+            if declared
+            else f"edit {name} where it is declared to match {sources[suffix]}"
         )
+        specs = fields[suffix]
         check.compare(
             f"C.{name}",
             f"E.{suffix}",
             name,
-            [spec.name for spec in fields[suffix]],
+            [spec.name for spec in specs] if specs is not None else [],
             (consumer.path, declared or ts.line_of(text, rf"\b{name}\b"), fix),
-            source=manifest_path,
+            source=sources[suffix],
         )
     return problems
 
@@ -941,7 +971,8 @@ def write(
         )
         manifest = _manifest(consumer, root)
         if own_types and manifest is not None and not consumer.templated:
-            new = rewrite_own_types(new, manifest)
+            outputs = state.backend_models.get(str(consumer.slug), {}).get("outputs")
+            new = rewrite_own_types(new, manifest, outputs)
         put(consumer.path, new)
     return changed
 

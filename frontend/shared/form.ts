@@ -1,7 +1,7 @@
 // A parameter form generated from the manifest's parameter specs, and the coercion and range
 // checks applied to what the learner typed before anything is submitted.
 import { esc } from "./html";
-import type { ParameterSpec } from "./mount";
+import type { ChoiceSpec, ParameterSpec } from "./mount";
 
 export interface FormOptions {
   /** Choices to leave out per parameter (e.g. a choice that needs a file the form cannot send). */
@@ -23,6 +23,15 @@ function isNumeric(spec: ParameterSpec): boolean {
 
 function labelOf(spec: ParameterSpec): string {
   return spec.label || spec.name;
+}
+
+function isChoice(spec: ParameterSpec): boolean {
+  return spec.type === "enum" || spec.type === "choice";
+}
+
+/** A choice as `{value, label}` (an older bare value is its own label). */
+export function choiceOf(choice: ChoiceSpec | string | number): ChoiceSpec {
+  return typeof choice === "object" ? choice : { value: choice, label: String(choice) };
 }
 
 export function unitSuffix(unit: string | undefined): string {
@@ -51,13 +60,16 @@ function fieldHtml(spec: ParameterSpec, value: unknown, options: FormOptions): s
   let control: string;
   if (spec.type === "boolean") {
     control = `<input type="checkbox" id="${esc(id)}" name="${name}"${value === true ? " checked" : ""}>`;
-  } else if (spec.type === "choice") {
+  } else if (isChoice(spec)) {
     const hidden = options.hiddenChoices?.[spec.name] ?? [];
-    const choices = (spec.choices ?? []).filter((c) => !hidden.includes(c));
+    const choices = (spec.choices ?? []).map(choiceOf).filter((c) => !hidden.includes(c.value));
     control =
       `<select id="${esc(id)}" name="${name}">` +
       choices
-        .map((c) => `<option value="${esc(c)}"${String(c) === String(value) ? " selected" : ""}>${esc(c)}</option>`)
+        .map(
+          (c) =>
+            `<option value="${esc(c.value)}"${String(c.value) === String(value) ? " selected" : ""}>${esc(c.label)}</option>`,
+        )
         .join("") +
       `</select>`;
   } else if (isNumeric(spec)) {
@@ -126,10 +138,10 @@ export function coerceValues(specs: ParameterSpec[], raw: RawValues): Coerced {
         continue;
       }
       values[spec.name] = number;
-    } else if (spec.type === "choice") {
-      const match = (spec.choices ?? []).find((c) => String(c) === text);
+    } else if (isChoice(spec)) {
+      const match = (spec.choices ?? []).map(choiceOf).find((c) => String(c.value) === text);
       if (match === undefined) errors[spec.name] = `${labelOf(spec)}: choose one of the listed options`;
-      else values[spec.name] = match;
+      else values[spec.name] = match.value;
     } else {
       values[spec.name] = text;
     }

@@ -15,10 +15,19 @@ export type {
   SimulationOutputEnvelope,
 } from "./wire";
 
+/** One choice of an `enum` parameter (purelms.interactive_task.v1): the value and its label. */
+export interface ChoiceSpec {
+  value: string | number;
+  label: string;
+}
+
 /** One entry of the manifest's `parameters` list (interactive_task.yaml). */
 export interface ParameterSpec {
   name: string;
-  /** number | integer | string | boolean | choice; anything else renders as a text input. */
+  /**
+   * number | string | boolean | enum (purelms.interactive_task.v1), or the harness's older
+   * integer | choice; anything else renders as a text input.
+   */
   type: string;
   label?: string;
   unit?: string;
@@ -28,7 +37,8 @@ export interface ParameterSpec {
   max?: number;
   step?: number;
   default?: unknown;
-  choices?: Array<string | number>;
+  /** `{value, label}` for an enum; bare values for the older choice. */
+  choices?: Array<ChoiceSpec | string | number>;
   required?: boolean;
 }
 
@@ -40,6 +50,7 @@ export interface OutputSpec {
   unit?: string;
   items?: string;
   values?: string;
+  display_hint?: string;
 }
 
 /**

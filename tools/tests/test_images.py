@@ -27,7 +27,7 @@ from purelms_harness import (
     find_repo_root,
     verify_evidence,
 )
-from purelms_shared import OutputStatus, parse_evidence_manifest
+from purelms_shared import OutputStatus, derived_image, parse_evidence_manifest
 
 REPO = find_repo_root(Path(__file__))
 IMAGES = REPO / "tools" / "images.py"
@@ -91,9 +91,21 @@ def test_every_backend_with_a_containerfile_has_an_image(
     assert {"echo", "energyplus_single_zone"} <= set(expected)
     for image in images_list:
         manifest = manifests[image["slug"]]
-        assert image["ref"] == manifest.data["backend"]["image"]
+        assert image["ref"] == manifest.task.backend.image
         assert image["module"] == manifest.module
         assert image["version"] == manifest.version
+
+
+def test_the_manifest_names_the_image_the_platform_derives(
+    images_list: list[dict[str, Any]],
+) -> None:
+    """backend.image is what `nox -s images` builds: purelms-itask-<slug with ->:<version>."""
+    manifests = discover(REPO)
+    for image in images_list:
+        manifest = manifests[image["slug"]]
+        expected = f"purelms-itask-{image['slug'].replace('_', '-')}:{manifest.version}"
+        assert manifest.task.backend.image == image["ref"] == expected
+        assert manifest.task.image_ref() == derived_image(manifest.slug, manifest.version)
 
 
 def test_unknown_slug_is_an_error() -> None:
@@ -102,7 +114,7 @@ def test_unknown_slug_is_an_error() -> None:
     assert "unknown backend" in proc.stderr
 
 
-def test_labels_carry_the_right_versions(
+def test_labels_are_the_platforms(
     engine: ContainerEngine, built: dict[str, dict[str, Any]]
 ) -> None:
     contract = _version(REPO / "packages" / "purelms-shared" / "pyproject.toml")
@@ -111,14 +123,16 @@ def test_labels_carry_the_right_versions(
         manifest = manifests[slug]
         backend_version = _version(manifest.directory / "backend" / "pyproject.toml")
         labels = engine.image_labels(result["ref"])
-        assert labels["org.opencontainers.image.title"] == f"purelms-{slug}"
-        assert labels["org.opencontainers.image.version"] == manifest.version == backend_version
+        assert labels["io.purelms.interactive-task.slug"] == slug
+        assert labels["io.purelms.interactive-task.version"] == manifest.version == backend_version
+        assert labels["org.opencontainers.image.version"] == manifest.version
+        assert labels["org.opencontainers.image.title"] == result["ref"].rsplit(":", 1)[0]
         assert labels["io.purelms.contract.version"] == contract
         commit = labels["org.opencontainers.image.revision"].removesuffix("-dirty")
         assert len(commit) == 40
         assert _is_head_or_ancestor(commit), commit
         assert labels["org.opencontainers.image.source"]
-        assert labels["io.purelms.backend.module"] == manifest.module
+        assert not [name for name in labels if name.startswith("io.purelms.backend.")]
         assert result["labels"] == labels
 
 
@@ -128,7 +142,7 @@ def test_images_run_the_runtime_entrypoint_as_non_root(
     for result in built.values():
         config = engine.inspect_image(result["ref"])["Config"]
         assert isinstance(config, dict)
-        assert config["User"] == "10001:10001"
+        assert config["User"] == "1000:1000"
         assert config["Entrypoint"] == ["/opt/purelms/bin/purelms-backend"]
         env = dict(item.split("=", 1) for item in config["Env"])
         assert env["PURELMS_INPUT_DIR"] == "/purelms/input"
@@ -273,15 +287,17 @@ def test_debian_packages_come_from_the_context_not_the_network(
 def test_export_writes_a_loadable_docker_archive(engine: ContainerEngine) -> None:
     proc = images_cli("--no-smoke", "echo")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    tarball = REPO / "dist" / "images" / "echo-0.1.0.tar"
+    version = discover(REPO)["echo"].version
+    ref = f"purelms-itask-echo:{version}"
+    tarball = REPO / "dist" / "images" / f"echo-{version}.tar"
     assert tarball.is_file()
     with tarfile.open(tarball) as archive:
         member = archive.extractfile("manifest.json")
         assert member is not None
         (manifest,) = json.load(member)
-    image_id = engine.image_id("purelms/echo:0.1.0")
+    image_id = engine.image_id(ref)
     assert manifest["Config"].removesuffix(".json").endswith(image_id.removeprefix("sha256:"))
-    assert any(tag.endswith("purelms/echo:0.1.0") for tag in manifest["RepoTags"])
+    assert any(tag.endswith(ref) for tag in manifest["RepoTags"])
 
 
 def test_purelms_run_image_records_the_digest(
@@ -316,7 +332,8 @@ def test_purelms_run_image_records_the_digest(
         env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "from the image" in proc.stdout
+    assert "message: from the image; delay_seconds: 1" in proc.stdout
+    assert "outcome: passed yes" in proc.stdout
     evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
     assert evidence.status is OutputStatus.SUCCESS
     assert evidence.backend_image_digest == engine.image_id(ref)

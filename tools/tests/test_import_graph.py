@@ -7,8 +7,8 @@ out: they never run.
 Audiences: purelms-runtime runs inside every backend image, so it may import only
 the standard library, pydantic and purelms-shared, and, inside functions only, google-auth
 (its ``cloud`` extra: OIDC ID tokens for callbacks on the managed path; a local run never
-imports it); the harness (a developer's
-machine) may add the runtime, rich and yaml but never the sweep package; backends
+imports it); the harness (a developer's machine) may add the runtime, rich, yaml and jinja2
+(it renders the template's manifest) but never the sweep package; backends
 import the runtime, never the harness.
 """
 
@@ -45,6 +45,7 @@ ALLOWED = {
         "purelms_runtime",
         "rich",
         "yaml",
+        "jinja2",
     },
 }
 #: Imports a package may make only inside a function (an optional extra, imported lazily).

@@ -32,10 +32,12 @@ if str(TOOLS) not in sys.path:
 
 import _template  # noqa: E402
 import new_backend  # noqa: E402
-from _template_testing import REPO, copy_env, run_in, scaffolded_copy, uv  # noqa: E402
+from _template_testing import REPO, copy_env, run_in, scaffolded_copy, uv, uv_run  # noqa: E402
 from _template_testing import new_backend as run_new_backend  # noqa: E402
 from _testing import changed_files, clone, copy_repository, git  # noqa: E402
 from _workspace import shared_version  # noqa: E402
+
+from purelms_harness import check_manifest  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -140,8 +142,24 @@ def test_names_derive_from_the_slug() -> None:
     assert names.package == "purelms-demo-backend"
     assert names.module == "purelms_demo_backend"
     assert names.class_prefix == "DemoBackend"
-    assert names.image == "purelms/demo_backend"
+    assert names.image == "purelms-itask-demo-backend"
     assert names.bundle == "dist/demo_backend.js"
+
+
+@pytest.mark.parametrize("slug", ["demo_task", "zz_" + "y" * 37])
+def test_the_rendered_manifest_is_installable_at_once(slug: str, tmp_path: Path) -> None:
+    """copier's output is a purelms.interactive_task.v1 manifest `manifest check` accepts."""
+    destination = tmp_path / "backends" / slug
+    _template.render(REPO, destination, {"slug": slug}, "HEAD")
+    manifest = destination / "interactive_task.yaml"
+    assert check_manifest(manifest).problems == []
+    result = run_in(
+        REPO, sys.executable, "-m", "purelms_harness.cli", "manifest", "check", str(manifest)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = yaml.safe_load(manifest.read_text())
+    assert data["backend"]["image"] == f"{_template.Names(slug).image}:0.1.0"
+    assert data["frontend"]["bundle"] == f"{slug}.js"
 
 
 def test_the_template_floor_is_the_current_shared_version() -> None:
@@ -242,8 +260,11 @@ def test_echo_has_the_template_shape(tmp_path: Path) -> None:
     pyprojects = [
         tomllib.loads((where / "backend/pyproject.toml").read_text()) for where in (ECHO, rendered)
     ]
+    # The version answer is the *first* version: a backend moves its own version on (echo
+    # became an open-schema fixture in 1.0.0), and copier update leaves that line alone.
     for data in pyprojects:
         data["project"].pop("description")
+        data["project"].pop("version")
     assert pyprojects[0] == pyprojects[1], "echo's pyproject differs beyond its description"
 
     manifests = [
@@ -252,6 +273,8 @@ def test_echo_has_the_template_shape(tmp_path: Path) -> None:
     for data in manifests:
         data.pop("parameters")
         data.pop("outputs")
+        data.pop("version")
+        data["backend"].pop("image")  # purelms-itask-echo:<version>
     assert manifests[0] == manifests[1], "echo's manifest header differs from the template's"
 
     ours_answers, theirs_answers = _answers(ECHO), _answers(rendered)
@@ -416,8 +439,9 @@ def test_update_refuses_an_uncommitted_backend(scaffolded: Path, tmp_path: Path)
 def test_update_after_a_lockstep_bump_is_clean(scaffolded: Path, tmp_path: Path) -> None:
     """lockstep_bump moves the backend and the template alike: nothing is left to merge."""
     root = clone(scaffolded, tmp_path / "repo")
-    bump = [sys.executable, str(TOOLS / "lockstep.py"), "--root", str(root), "bump", "patch"]
-    result = run_in(root, *bump)
+    # In the copy's own environment: the wire-sync check after the bump reads the backends'
+    # output models, so the scaffolded backend must be installed where it runs.
+    result = uv_run(root, "python", "tools/lockstep.py", "bump", "patch", timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "templates/_template/backend/pyproject.toml.jinja" in changed_files(root)
     git(root, "add", "--all")

@@ -31,7 +31,7 @@ from purelms_harness import ContainerEngine, detect_engine  # noqa: E402
 pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 SLUG = "demo_image"
-REF = f"purelms/{SLUG}:0.1.0"
+REF = f"purelms-itask-{SLUG.replace('_', '-')}:0.1.0"
 
 
 @pytest.fixture(scope="module")
@@ -70,5 +70,5 @@ def test_the_scaffolded_image_builds_and_smoke_runs(root: Path, tmp_path: Path) 
     assert built["smoke_status"] == "success"
     assert built["max_size_mb"] is not None
     assert built["size_mb"] <= built["max_size_mb"]
-    assert built["labels"]["io.purelms.backend.slug"] == SLUG
-    assert built["labels"]["io.purelms.backend.module"] == f"purelms_{SLUG}"
+    assert built["labels"]["io.purelms.interactive-task.slug"] == SLUG
+    assert built["labels"]["io.purelms.interactive-task.version"] == "0.1.0"

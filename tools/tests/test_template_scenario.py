@@ -111,7 +111,7 @@ def test_new_backend_creates_the_backend_and_registers_it(scaffolded: tuple[Path
 
 def test_its_own_tests_pass(root: Path) -> None:
     out = _ok(uv_run(root, "pytest", "-q", "-p", "no:cacheprovider", BACKEND))
-    assert "5 passed" in out, out
+    assert "6 passed" in out, out
 
 
 def test_purelms_lists_it_and_runs_it_with_success(root: Path) -> None:
@@ -120,11 +120,14 @@ def test_purelms_lists_it_and_runs_it_with_success(root: Path) -> None:
     assert (
         _ok(uv_run(root, "purelms", "manifest", SLUG))
         .strip()
-        .endswith("agrees with purelms_demo_backend")
+        .endswith("agrees with purelms_demo_backend and pyproject.toml")
     )
+    checked = _ok(uv_run(root, "purelms", "manifest", "check"))
+    assert f"backends/{SLUG}/interactive_task.yaml: installable (slug {SLUG})" in checked
     out = _ok(uv_run(root, "purelms", "run", SLUG, "--quiet"))
     assert "status: success" in out, out
     assert re.search(r"Remaining amount.*25", out), out
+    assert "outcome: passed yes, score -, completion 1.00" in out
 
 
 def test_it_passes_ruff_and_mypy_strict(root: Path) -> None:
@@ -138,8 +141,8 @@ def test_lockstep_check_and_wire_sync_pass(root: Path) -> None:
     assert not problems, "\n".join(p.render(root) for p in problems)
     state = wire_sync.State(root)
     assert SLUG in {consumer.slug for consumer in state.consumers}
-    problems = wire_sync.check_all(state)
-    assert not problems, "\n".join(p.render(root) for p in problems)
+    # In the copy's own environment: check 4 reads the backends' output models.
+    _ok(uv_run(root, "python", "tools/wire_sync.py", "check"))
 
 
 def test_its_frontend_builds_and_passes_its_tests(root: Path) -> None:
@@ -156,9 +159,8 @@ def test_its_frontend_builds_and_passes_its_tests(root: Path) -> None:
 def test_lockstep_bump_moves_its_floor_and_its_types(root: Path, tmp_path: Path) -> None:
     repo = clone(root, tmp_path / "repo")
     old = shared_version(repo)
-    result = run_in(
-        repo, sys.executable, str(TOOLS / "lockstep.py"), "--root", str(repo), "bump", "patch"
-    )
+    # In the copy's own environment: the check after the bump reads the output models.
+    result = uv_run(repo, "python", "tools/lockstep.py", "bump", "patch", timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
     new = shared_version(repo)
     assert new != old

@@ -44,6 +44,7 @@ def test_module_declarations_in_fixed_order() -> None:
         "EvidenceManifest",
         "ProgressCallback",
         "CompleteCallback",
+        "InteractiveTaskManifest",
     ]
     assert names[: 1 + len(documents)] == [_contract.ROOT_TYPE, *documents]
     rest = names[1 + len(documents) :]
@@ -147,6 +148,16 @@ def test_fingerprint_ignores_descriptions_but_not_meaning() -> None:
     assert _contract.fingerprint(documents, {"RunStatus": ["a", "b", "c"]}) != base
 
 
+def test_a_reference_keeps_no_sibling_that_would_become_an_alias() -> None:
+    """``{"$ref": ..., "default": "none"}`` would make json-schema-to-typescript emit an alias."""
+    schema = {"properties": {"p": {"$ref": "#/$defs/Mode", "default": "none", "title": "P"}}}
+    assert _contract._without_property_titles(schema) == {
+        "properties": {"p": {"$ref": "#/$defs/Mode"}}
+    }
+    assert "ProgressReporting1" not in MODULE
+    assert "progress_reporting?: ProgressReporting;" in MODULE
+
+
 def test_one_name_with_two_shapes_is_refused() -> None:
     def document(title: str, code_type: str) -> str:
         message = {"type": "object", "properties": {"code": {"type": code_type}}}
@@ -158,27 +169,47 @@ def test_one_name_with_two_shapes_is_refused() -> None:
 
 
 def test_manifest_types() -> None:
+    """Parameters from the v1 manifest; outputs from the output model, series and maps too."""
     fields = wire_sync.manifest_fields(
         {
             "parameters": [
-                {"name": "n", "type": "integer", "required": True},
-                {"name": "c", "type": "choice", "choices": ["a", "b"]},
+                {"name": "n", "type": "number", "step": 1, "required": True},
+                {
+                    "name": "c",
+                    "type": "enum",
+                    "choices": [{"value": "a", "label": "A"}, {"value": 2, "label": "B"}],
+                },
                 {"name": "f", "type": "boolean"},
+                {"name": "t", "type": "string"},
             ],
-            "outputs": [
-                {"name": "m", "type": "array", "items": "number"},
-                {"name": "e", "type": "object", "values": "number"},
-                {"name": "o", "type": "object"},
-                {"name": "s", "type": "string", "nullable": True},
-            ],
-        }
+            "outputs": [{"name": "declared_only", "type": "number"}],
+        },
+        [
+            {"name": "i", "type": "integer"},
+            {"name": "m", "type": "array", "items": "number"},
+            {"name": "e", "type": "object", "values": "number"},
+            {"name": "o", "type": "object"},
+            {"name": "s", "type": "string", "nullable": True},
+        ],
     )
     assert wire_sync.render_interface("P", fields["Parameters"], docs=False) == (
-        'export interface P {\n  n: number;\n  c?: "a" | "b";\n  f?: boolean;\n}'
+        'export interface P {\n  n: number;\n  c?: "a" | 2;\n  f?: boolean;\n  t?: string;\n}'
     )
     assert wire_sync.render_interface("O", fields["Outputs"], docs=False) == (
-        "export interface O {\n  m: number[];\n  e: { [name: string]: number };\n"
+        "export interface O {\n  i: number;\n  m: number[];\n  e: { [name: string]: number };\n"
         "  o: { [name: string]: unknown };\n  s: string | null;\n}"
+    )
+
+
+def test_an_open_schema_is_any_object_and_declared_outputs_are_the_fallback() -> None:
+    fields = wire_sync.manifest_fields(
+        {"parameters": [], "outputs": [{"name": "slug", "type": "string"}]}
+    )
+    assert wire_sync.render_interface("P", fields["Parameters"], docs=False) == (
+        "export interface P { [name: string]: unknown }"
+    )
+    assert wire_sync.render_interface("O", fields["Outputs"], docs=False) == (
+        "export interface O {\n  slug: string;\n}"
     )
 
 
@@ -187,7 +218,7 @@ def test_manifest_types() -> None:
 ECHO = "backends/echo/frontend/src/types.ts"
 EPLUS_OUTPUTS = "backends/energyplus_single_zone/frontend/src/outputs.ts"
 EPLUS_TYPES = "backends/energyplus_single_zone/frontend/src/types.ts"
-ECHO_YAML = "backends/echo/interactive_task.yaml"
+EPLUS_YAML = "backends/energyplus_single_zone/interactive_task.yaml"
 REQUIRED_HERE = "fields required here but optional (`?`) in"
 
 
@@ -201,32 +232,38 @@ def _replace(path: Path, old: str, new: str) -> None:
 def drifted(pristine: Path, tmp_path_factory: pytest.TempPathFactory) -> list[wire_sync.Problem]:
     """Checks 3 and 4 over one copy carrying one drift of every kind (one tsc run)."""
     root = clone(pristine, tmp_path_factory.mktemp("drifted") / "repo")
-    echo = root / ECHO
-    _replace(echo, "  repeat?: number;", "  repeats?: number;")  # renamed parameter
-    _replace(echo, "  delay_seconds?: number;", "  delay_seconds?: string;")  # wrong type
-    _replace(echo, '"nothing" | "simulation" | "runtime";', '"nothing" | "simulation";')
-    _replace(echo, "  message?: string;", "  message: string;")  # required, should be optional
-    _replace(echo, "  slug: string;\n", "")  # missing output
+    echo, eplus = root / ECHO, root / EPLUS_TYPES
+    _replace(eplus, "  length_m?: number;", "  lengths_m?: number;")  # renamed parameter
+    _replace(eplus, "  width_m?: number;", "  width_m?: string;")  # wrong type
+    _replace(eplus, '"country" | "suburbs" | "city";', '"country" | "suburbs";')  # a choice
+    _replace(eplus, "  height_m?: number;", "  height_m: number;")  # required, should be optional
+    _replace(echo, "  echoed_backend_slug: string;\n", "")  # missing output
+    _replace(
+        echo,
+        "export interface EchoParameters { [name: string]: unknown }",
+        "export interface EchoParameters { message?: string }",
+    )  # not open
     _replace(echo, "  size_bytes: number;\n  label?: string;\n", "  size_bytes: number;\n")
     _replace(echo, "  step?: string;", "  step: string;")  # ProgressCallback.step required
     _replace(echo, "  level: MessageLevel;", "  level: string;")  # wrong wire type
-    _replace(root / EPLUS_OUTPUTS, "  floor_area_m2: number;\n", "")  # re-exported type
+    _replace(root / EPLUS_OUTPUTS, "  monthly_heating_kwh: number[];\n", "")  # undeclared output
     return wire_sync.check_types(wire_sync.State(root))
 
 
 @pytest.mark.parametrize(
     ("path", "check", "snippet"),
     [
-        (ECHO, "backend", 'EchoParameters: fields missing: "repeat"'),
-        (ECHO, "backend", f'EchoParameters: fields not in {ECHO_YAML}: "repeats"'),
-        (ECHO, "backend", "EchoParameters.delay_seconds: a different type"),
-        (ECHO, "backend", "EchoParameters.fail_with: a different type"),
-        (ECHO, "backend", f'EchoParameters: {REQUIRED_HERE} {ECHO_YAML}: "message"'),
-        (ECHO, "backend", 'EchoOutputs: fields missing: "slug"'),
+        (EPLUS_TYPES, "backend", 'EnergyPlusParameters: fields missing: "length_m"'),
+        (EPLUS_TYPES, "backend", f'EnergyPlusParameters: fields not in {EPLUS_YAML}: "lengths_m"'),
+        (EPLUS_TYPES, "backend", "EnergyPlusParameters.width_m: a different type"),
+        (EPLUS_TYPES, "backend", "EnergyPlusParameters.terrain: a different type"),
+        (EPLUS_TYPES, "backend", f'EnergyPlusParameters: {REQUIRED_HERE} {EPLUS_YAML}: "height_m"'),
+        (ECHO, "backend", 'EchoOutputs: fields missing: "echoed_backend_slug"'),
+        (ECHO, "backend", "EchoParameters: fields missing: string | number"),  # not open
         (ECHO, "types", 'OutputArtifact: fields missing: "label"'),
         (ECHO, "types", f'ProgressCallback: {REQUIRED_HERE} the contract: "step"'),
         (ECHO, "types", "Message.level: a different type"),
-        (EPLUS_TYPES, "backend", 'EnergyPlusOutputs: fields missing: "floor_area_m2"'),
+        (EPLUS_TYPES, "backend", 'EnergyPlusOutputs: fields missing: "monthly_heating_kwh"'),
     ],
 )  # fmt: skip
 def test_tsc_catches(drifted: list[wire_sync.Problem], path: str, check: str, snippet: str) -> None:
@@ -235,15 +272,17 @@ def test_tsc_catches(drifted: list[wire_sync.Problem], path: str, check: str, sn
 
 
 def test_tsc_reports_nothing_else(drifted: list[wire_sync.Problem]) -> None:
-    # The ten above, plus SimulationOutputEnvelope.artifacts and .messages, whose element
+    # The eleven above, plus SimulationOutputEnvelope.artifacts and .messages, whose element
     # types (OutputArtifact, Message) drifted: no assignability or Equal noise on top.
-    expected_lines = 10 + 2
+    expected_lines = 11 + 2
     messages = sorted(p.message for p in drifted)
     assert len(messages) == expected_lines, "\n".join(messages)
-    fixes = {p.fix for p in drifted if p.path.as_posix().endswith(EPLUS_TYPES)}
+    fixes = {
+        p.fix for p in drifted if p.path.as_posix().endswith(EPLUS_TYPES) and "Outputs" in p.message
+    }
     assert fixes == {
         "edit EnergyPlusOutputs where it is declared to match "
-        "backends/energyplus_single_zone/interactive_task.yaml"
+        "the output model of purelms_energyplus_single_zone"
     }
 
 
@@ -251,9 +290,12 @@ def test_write_regenerates_own_types_from_the_manifest(pristine: Path, tmp_path:
     root = clone(pristine, tmp_path / "repo")
     echo = root / ECHO
     original = echo.read_text()
-    start = original.index("export interface EchoParameters {")
-    end = original.index("}\n", start) + 1
-    echo.write_text(original[:start] + "export interface EchoParameters {}" + original[end:])
+    text = original
+    for name in ("EchoParameters", "EchoOutputs"):  # the outputs come from the output model
+        start = text.index(f"export interface {name} {{")
+        end = text.index("}\n", start) + 1
+        text = text[:start] + f"export interface {name} {{}}" + text[end:]
+    echo.write_text(text)
     assert changed_files(root) == {ECHO}
     assert wire_sync.write(root) == [echo]
     assert echo.read_text() == original

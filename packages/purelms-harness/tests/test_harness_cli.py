@@ -46,17 +46,26 @@ def test_list_shows_every_backend_with_version_and_parameters() -> None:
     proc = purelms("list")
     assert proc.returncode == 0, proc.stderr
     assert "echo" in proc.stdout
-    assert "0.1.0" in proc.stdout
-    assert "delay_seconds [s]" in proc.stdout
+    assert "1.0.0" in proc.stdout
+    assert "any (open schema)" in proc.stdout
+    assert "window_area_south_m2 [m2]" in proc.stdout
     data = json.loads(purelms("list", "--json").stdout)
-    assert data["echo"]["backend"]["module"] == "purelms_echo"
+    assert data["echo"]["backend"]["image"] == "purelms-itask-echo:1.0.0"
+    assert data["echo"]["parameters"] == []
 
 
 def test_run_echo_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "run"
     proc = purelms("run", "echo", "-p", "message=bonjour", "-p", "repeat=2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "bonjour bonjour" in proc.stdout
+    assert "message: bonjour; repeat: 2" in proc.stdout
+    assert "info ECHO.OK: echoed 2 parameter(s)" in proc.stdout
+    assert "outcome: passed yes, score -, completion 1.00" in proc.stdout
+    assert json.loads((out / "outcome.json").read_text()) == {
+        "passed": True,
+        "score": None,
+        "completion": 1.0,
+    }
     assert "status: success" in proc.stdout
     evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
     assert evidence.status is OutputStatus.SUCCESS
@@ -71,6 +80,8 @@ def test_run_failure_exits_nonzero_naming_the_status(tmp_path: Path) -> None:
     proc = purelms("run", "echo", "-p", "fail_with=simulation", "--out", str(tmp_path / "r"))
     assert proc.returncode == 1
     assert "failed_simulation" in proc.stderr
+    assert "outcome: passed no, score -, completion -" in proc.stdout
+    assert json.loads((tmp_path / "r" / "outcome.json").read_text())["passed"] is False
 
 
 def test_run_params_file_and_input_file(tmp_path: Path) -> None:
@@ -182,7 +193,7 @@ def test_fifty_concurrent_runs_against_one_callback_server(
         result = run_local(echo_manifest, request, server=server, run_dir=tmp_path / f"r{i}")
         assert result.ok, result.problems
         assert result.envelope_out is not None
-        assert result.envelope_out.outputs["echoed"] == f"run {i}"
+        assert result.envelope_out.outputs["echoed_parameters"] == {"message": f"run {i}"}
         received.extend(result.callbacks)
         return str(result.envelope_in.run_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import urllib.error
@@ -63,12 +64,8 @@ def test_config_carries_the_manifest_and_no_last_run(preview: PreviewServer) -> 
     status, config = _get(preview.url + "api/config")
     assert status == 200
     assert config["slug"] == "echo"
-    assert [p["name"] for p in config["parameters"]] == [
-        "message",
-        "repeat",
-        "delay_seconds",
-        "fail_with",
-    ]
+    assert config["parameters"] == []  # an open schema
+    assert [o["name"] for o in config["outputs"]] == ["echoed_backend_slug"]
     assert config["lastRun"] is None
     assert config["bundle_url"] == "/bundle/echo.js"
 
@@ -88,7 +85,7 @@ def test_a_run_reports_real_progress_then_its_output_envelope(preview: PreviewSe
     status, envelope = _get(f"{preview.url}api/runs/{run_id}/output")
     assert status == 200
     assert envelope["schema_version"] == "purelms.output.v1"
-    assert envelope["outputs"]["echoed"] == "hi"
+    assert envelope["outputs"]["echoed_parameters"] == {"message": "hi", "delay_seconds": 1}
     _, config = _get(preview.url + "api/config")
     assert config["lastRun"]["parameters"] == {"message": "hi", "delay_seconds": 1}
     assert config["lastRun"]["output"]["run_id"] == envelope["run_id"]
@@ -110,10 +107,10 @@ def test_forced_failures_end_with_their_status_and_messages(
 
 
 def test_invalid_parameters_are_the_backends_failed_runtime(preview: PreviewServer) -> None:
-    _, body = _post(preview.url + "api/runs", {"parameters": {"repeat": 99}})
+    _, body = _post(preview.url + "api/runs", {"parameters": {"delay_seconds": 999}})
     assert _follow(preview.url, body["run_id"])[-1]["status"] == "failed_runtime"
     _, envelope = _get(f"{preview.url}api/runs/{body['run_id']}/output")
-    assert [m["code"] for m in envelope["messages"]] == ["PARAMS.INVALID"]
+    assert [m["code"] for m in envelope["messages"]] == ["ECHO.RESERVED"]
 
 
 def test_unknown_runs_bad_bodies_and_missing_outputs(preview: PreviewServer) -> None:
@@ -142,9 +139,7 @@ def test_a_missing_bundle_without_npm_names_the_build_command(
     (frontend / "src").mkdir(parents=True)
     (frontend / "package.json").write_text("{}")
     (frontend / "src" / "index.ts").write_text("export {};")
-    manifest = BackendManifest(
-        path=tmp_path / "echo" / "interactive_task.yaml", data=echo_manifest.data
-    )
+    manifest = dataclasses.replace(echo_manifest, path=tmp_path / "echo" / "interactive_task.yaml")
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(BundleError, match=r"npm ci && npm run build"):
         ensure_bundle(manifest, tmp_path)

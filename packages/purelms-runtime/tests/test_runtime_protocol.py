@@ -40,10 +40,11 @@ def test_echo_success_writes_output_callbacks_and_evidence(
     assert result.status is OutputStatus.SUCCESS
     out = result.envelope_out
     assert out is not None
-    assert out.outputs["echoed"] == "hi hi hi"
-    assert out.outputs["slug"] == "echo"
-    assert [m.level for m in out.messages] == [MessageLevel.INFO]
-    assert out.metrics == {"echoed_characters": 8.0}
+    assert out.outputs == {
+        "echoed_parameters": {"message": "hi", "repeat": 3},
+        "echoed_backend_slug": "echo",
+    }
+    assert [(m.level, m.code) for m in out.messages] == [(MessageLevel.INFO, "ECHO.OK")]
     completes = [c for c in result.callbacks if c.event is BackendCallbackEvent.COMPLETE]
     assert len(completes) == 1
     assert result.evidence_path is not None
@@ -51,10 +52,25 @@ def test_echo_success_writes_output_callbacks_and_evidence(
 
 
 def test_invalid_parameters_fail_runtime_naming_the_parameter(
-    echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+    make_backend: MakeBackend, server: CallbackServer, tmp_path: Path
 ) -> None:
-    request = RunRequest(parameters={"repeat": 11, "colour": "red"})
-    result = run_local(echo_manifest, request, server=server, run_dir=tmp_path / "run")
+    manifest, env = make_backend(
+        "typed",
+        """
+        class P(Parameters):
+            repeat: int = param(1, label="Repeat", ge=1, le=10)
+
+        class O(Outputs):
+            done: bool = output(label="done")
+
+        def run(params: P, ctx: RunContext) -> O:
+            return O(done=True)
+
+        backend = Backend(run, slug="typed", version="0.0.1")
+        """,
+    )
+    request = RunRequest(parameters={"repeat": 11, "colour": "red"}, env=env)
+    result = run_local(manifest, request, server=server, run_dir=tmp_path / "run")
     assert result.problems == []
     assert result.status is OutputStatus.FAILED_RUNTIME
     out = result.envelope_out
@@ -63,6 +79,24 @@ def test_invalid_parameters_fail_runtime_naming_the_parameter(
     assert set(texts) == {"parameters.repeat", "parameters.colour"}
     assert all(m.code == "PARAMS.INVALID" for m in out.messages)
     assert "less than or equal to 10" in texts["parameters.repeat"].text
+
+
+def test_an_open_schema_receives_the_parameters_exactly_and_rejects_bad_reserved_values(
+    echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+) -> None:
+    sent = {"a": [1, 2.5, {"b": None}], "delay_seconds": 0, "x": "ü"}
+    result = run_local(
+        echo_manifest, RunRequest(parameters=sent), server=server, run_dir=tmp_path / "ok"
+    )
+    assert result.envelope_out is not None
+    assert result.envelope_out.outputs["echoed_parameters"] == sent
+    bad = RunRequest(parameters={"delay_seconds": -2})
+    result = run_local(echo_manifest, bad, server=server, run_dir=tmp_path / "bad")
+    assert result.status is OutputStatus.FAILED_RUNTIME
+    assert result.envelope_out is not None
+    [message] = result.envelope_out.messages
+    assert message.code == "ECHO.RESERVED"
+    assert message.text.startswith("parameters.delay_seconds: must be a number of seconds")
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ EXPECTED_FILES = {
     "ProgressCallback.json",
     "CompleteCallback.json",
     "ServiceExecutionRequest.json",
+    "InteractiveTaskManifest.json",
 }
 
 

@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.8.0 sha256:f78c7d4890f6cf56
+// purelms-shared contract: 0.8.0 sha256:267928a989671574
 //
 // The purelms wire contract in TypeScript: every type of the purelms.*.v1 documents.
 //
@@ -19,19 +19,33 @@ export interface PurelmsWire {
   ProgressCallback: ProgressCallback;
   CompleteCallback: CompleteCallback;
   ServiceExecutionRequest: ServiceExecutionRequest;
+  InteractiveTaskManifest: InteractiveTaskManifest;
   BackendCallbackEvent: BackendCallbackEvent;
+  EnumChoice: EnumChoice;
   EvidenceReference: EvidenceReference;
   ExecutionContext: ExecutionContext;
   InputFile: InputFile;
   InputFileRole: InputFileRole;
   JsonValue: JsonValue;
+  LmsContextField: LmsContextField;
+  LmsOutcomes: LmsOutcomes;
   Message: Message;
   MessageLevel: MessageLevel;
+  OutcomeRule: OutcomeRule;
+  OutcomeTransform: OutcomeTransform;
   OutputArtifact: OutputArtifact;
   OutputStatus: OutputStatus;
+  ProgressReporting: ProgressReporting;
   ResourceFile: ResourceFile;
   RunStatus: RunStatus;
   ServiceEnvironment: ServiceEnvironment;
+  TaskBackend: TaskBackend;
+  TaskDeployment: TaskDeployment;
+  TaskFrontend: TaskFrontend;
+  TaskOutput: TaskOutput;
+  TaskParameter: TaskParameter;
+  TaskValueType: TaskValueType;
+  TrustTier: TrustTier;
 }
 
 /**
@@ -118,7 +132,40 @@ export interface ServiceExecutionRequest {
   environment: ServiceEnvironment;
 }
 
+/**
+ * ``interactive_task.yaml``: the task as the platform installs it (Layer 1).
+ */
+export interface InteractiveTaskManifest {
+  schema_version: "purelms.interactive_task.v1";
+  /**
+   * a slug is 1 to 64 characters of a-z, 0-9 and _, not starting or ending with _
+   */
+  slug: string;
+  name: string;
+  /**
+   * a version is semantic: MAJOR.MINOR.PATCH, e.g. 0.2.0
+   */
+  version: string;
+  description: string;
+  backend: TaskBackend;
+  deployment: TaskDeployment;
+  frontend: TaskFrontend;
+  parameters?: TaskParameter[];
+  outputs?: TaskOutput[];
+  lms_context_used?: LmsContextField[];
+  requires_user_context?: boolean;
+  lms_outcomes?: LmsOutcomes;
+}
+
 export type BackendCallbackEvent = "progress" | "complete";
+
+/**
+ * One choice of an ``enum`` parameter: the value submitted and the label shown.
+ */
+export interface EnumChoice {
+  value: string | number;
+  label: string;
+}
 
 /**
  * One file of a run, e.g. kind ``input_envelope`` or ``artifact:eplusout.sql``.
@@ -161,6 +208,27 @@ export type InputFileRole = "template" | "weather" | "resource" | "evidence_refe
 
 export type JsonValue = unknown;
 
+/**
+ * The input-envelope fields a task may declare it reads (``lms_context_used``).
+ */
+export type LmsContextField =
+  | "run_id"
+  | "backend_slug"
+  | "backend_version"
+  | "student_id"
+  | "course_id"
+  | "block_id"
+  | "unit_block_id";
+
+/**
+ * Up to three rules; ``{}`` means: success passes, completion 1.0, no score.
+ */
+export interface LmsOutcomes {
+  passed?: OutcomeRule | null;
+  score?: OutcomeRule | null;
+  completion?: OutcomeRule | null;
+}
+
 export interface Message {
   level: MessageLevel;
   code?: string;
@@ -168,6 +236,32 @@ export interface Message {
 }
 
 export type MessageLevel = "debug" | "info" | "warning" | "error";
+
+/**
+ * ``{source: outputs.<name>, transform, ...its arguments}``.
+ */
+export interface OutcomeRule {
+  /**
+   * a source is outputs.<name of a declared output>
+   */
+  source: string;
+  transform: OutcomeTransform;
+  value?: (string | boolean | number) | null;
+  threshold?: number | null;
+  bounds?: [unknown, unknown] | null;
+}
+
+/**
+ * How an ``lms_outcomes`` rule turns an output into a verdict or a score.
+ */
+export type OutcomeTransform =
+  | "passthrough"
+  | "equals"
+  | "less_than"
+  | "greater_than"
+  | "in_range"
+  | "normalize"
+  | "normalize_inverse";
 
 export interface OutputArtifact {
   filename: string;
@@ -183,6 +277,11 @@ export interface OutputArtifact {
  */
 export type OutputStatus =
   "success" | "failed_simulation" | "failed_runtime" | "cancelled" | "timed_out";
+
+/**
+ * ``percentage`` only when the tool measures completed work (wall time is not progress).
+ */
+export type ProgressReporting = "none" | "percentage";
 
 /**
  * A file owned by the task (not the learner), such as a template or a library.
@@ -224,3 +323,77 @@ export interface ServiceEnvironment {
   PURELMS_INPUT_GENERATION: string;
   PURELMS_MAX_ENVELOPE_BYTES?: string;
 }
+
+/**
+ * How the platform runs the task's container.
+ */
+export interface TaskBackend {
+  image?: string | null;
+  credit_cost: number;
+  trust_tier: TrustTier;
+  execution_mode: "sync";
+  progress_reporting?: ProgressReporting;
+  default_timeout_seconds: number;
+  max_timeout_seconds?: number | null;
+  default_memory_limit?: string | null;
+  default_cpu_limit?: string | null;
+}
+
+/**
+ * What a managed deployment must offer the task (the portable container contract).
+ */
+export interface TaskDeployment {
+  portable_contract: "purelms.portable_container.v1";
+  required_capabilities?: string[];
+  provider_allowlist?: string[] | null;
+}
+
+/**
+ * The task's bundle and the mount contract it implements (absent means v1).
+ */
+export interface TaskFrontend {
+  /**
+   * the bundle is a file name in frontend/dist/ (no folder), e.g. my_task.js
+   */
+  bundle: string;
+  mount_contract?: "purelms.interactive_mount.v1";
+}
+
+/**
+ * One declared output: the platform shows declared outputs and drops the others.
+ */
+export interface TaskOutput {
+  name: string;
+  type: TaskValueType;
+  label: string;
+  description?: string | null;
+  unit?: string | null;
+  display_hint?: string | null;
+}
+
+/**
+ * One Layer 1 parameter: what the learner may submit, and the form that asks for it.
+ */
+export interface TaskParameter {
+  name: string;
+  type: TaskValueType;
+  label: string;
+  description?: string | null;
+  default?: (string | boolean | number) | null;
+  required?: boolean;
+  unit?: string | null;
+  min?: number | null;
+  max?: number | null;
+  step?: number | null;
+  choices?: EnumChoice[] | null;
+}
+
+/**
+ * The type of a parameter or an output.
+ */
+export type TaskValueType = "number" | "string" | "boolean" | "enum";
+
+/**
+ * Who vouches for a task: the platform team, a reviewed contributor, anyone.
+ */
+export type TrustTier = "platform" | "verified" | "community";

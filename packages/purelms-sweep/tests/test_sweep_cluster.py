@@ -56,10 +56,13 @@ def test_cli_sweep_runs_the_grid_in_parallel_then_serves_it_from_cache(
     assert "6/6" in captured.err  # the progress bar
 
     rows = read_arrow(first / "sweep.arrow")
-    assert [(r["message"], r["repeat"]) for r in rows] == [(m, r) for m in "abc" for r in (1, 2)], (
+    assert [(r["message"], r["repeat"]) for r in rows] == [(m, r) for m in "abc" for r in "12"], (
         "rows come back in grid order, whatever order they completed in"
     )
-    assert [r["echoed"] for r in rows] == ["a", "a a", "b", "b b", "c", "c c"]
+    assert [r["echoed_parameters"] for r in rows] == [
+        f'{{"message":"{m}","repeat":{r}}}' for m in "abc" for r in (1, 2)
+    ], "an object output is a canonical JSON string column"
+    assert {r["echoed_backend_slug"] for r in rows} == {"echo"}
     assert {r["status"] for r in rows} == {"success"}
     assert len({r["param_id"] for r in rows}) == 6
     assert len({r["worker"] for r in rows}) == 2, "both worker processes ran tasks"
@@ -67,7 +70,7 @@ def test_cli_sweep_runs_the_grid_in_parallel_then_serves_it_from_cache(
     with (first / "sweep.csv").open() as handle:
         csv_rows = list(csv.DictReader(handle))
     assert [c["param_id"] for c in csv_rows] == [r["param_id"] for r in rows]
-    assert csv_rows[1]["echoed"] == "a a"
+    assert csv_rows[1]["echoed_parameters"] == '{"message":"a","repeat":2}'
     assert len(list((first / "runs").iterdir())) == 6
     assert (first / "bundle.json").is_file()
 
@@ -94,7 +97,7 @@ def test_failures_are_rows_and_only_deterministic_outcomes_are_cached(
     outcome = run_sweep(REPO, "echo", specs, out_dir=tmp_path / "a", client=client, cas_dir=cas)
     assert [r.status for r in outcome.rows] == ["success", "failed_simulation", "failed_runtime"]
     assert "forced runtime failure" in str(outcome.rows[2].row["status_message"])
-    assert outcome.rows[1].row["echoed"] is None
+    assert outcome.rows[1].row["echoed_backend_slug"] is None
     assert not outcome.ok
     again = run_sweep(REPO, "echo", specs, out_dir=tmp_path / "b", client=client, cas_dir=cas)
     assert [r.cached for r in again.rows] == [True, True, False]

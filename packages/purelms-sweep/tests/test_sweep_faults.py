@@ -72,18 +72,33 @@ if __name__ == "__main__":
 '''
 
 MANIFEST = """
+schema_version: purelms.interactive_task.v1
 slug: faulty
 name: Faulty
 version: 0.0.1
+description: A backend that fails on purpose.
 backend:
-  package: purelms-runtime
-  module: faulty_backend
+  credit_cost: 0
+  trust_tier: community
+  execution_mode: sync
   default_timeout_seconds: 60
+deployment:
+  portable_contract: purelms.portable_container.v1
+frontend:
+  bundle: faulty.js
 parameters:
-- {name: point, type: integer, label: Point, default: 1}
+- {name: point, type: number, label: Point, step: 1, default: 1}
 - {name: delay_seconds, type: number, label: Delay, unit: s, min: 0.0, default: 0.0}
 outputs:
 - {name: doubled, type: number, label: Doubled}
+"""
+
+# The module is on PYTHONPATH, not in a distribution: the project names one that is installed.
+PROJECT = """
+[project]
+name = "purelms-runtime"
+[tool.purelms]
+module = "faulty_backend"
 """
 
 
@@ -93,6 +108,8 @@ def faulty_root(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (root / "backends" / "faulty").mkdir(parents=True)
     (root / "pyproject.toml").write_text("")
     (root / "backends" / "faulty" / "interactive_task.yaml").write_text(MANIFEST.lstrip())
+    (root / "backends" / "faulty" / "backend").mkdir()
+    (root / "backends" / "faulty" / "backend" / "pyproject.toml").write_text(PROJECT.lstrip())
     modules = tmp_path / "modules"
     modules.mkdir()
     (modules / "faulty_backend.py").write_text(textwrap.dedent(MODULE))

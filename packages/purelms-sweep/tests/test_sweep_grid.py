@@ -3,19 +3,56 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from purelms_echo import backend as echo
 from purelms_harness import find_repo_root
 from purelms_harness.cli import main
+from purelms_runtime import Backend, Outputs, Parameters, RunContext, output, param
 from purelms_sweep._grid import GridError, build_grid, parse_axes
 
 REPO = find_repo_root(Path(__file__))
 
 
+class TypedParameters(Parameters):
+    """One parameter of every kind (echo's schema is open: any name, JSON values)."""
+
+    message: str = param("hi", label="Message")
+    repeat: int = param(1, label="Repeat", ge=1, le=10)
+    delay_seconds: float = param(0.0, label="Delay", unit="s", ge=0, le=600)
+    fail_with: Literal["nothing", "simulation", "runtime"] = param("nothing", label="Fail with")
+
+
+class TypedOutputs(Outputs):
+    echoed: str = output(label="Echoed")
+
+
+def _run(params: TypedParameters, ctx: RunContext) -> TypedOutputs:
+    return TypedOutputs(echoed=params.message)
+
+
+typed = Backend(_run, slug="typed", version="0.0.1")
+
+
 def grid(*specs: str) -> list[dict[str, object]]:
-    return build_grid(parse_axes(specs, echo), echo)
+    return build_grid(parse_axes(specs, typed), typed)
+
+
+def test_an_open_schema_takes_any_name_and_json_values() -> None:
+    points = build_grid(parse_axes(["repeat=1,2.5", 'tag=a,"b c",true'], echo), echo)
+    assert points == [
+        {"repeat": 1, "tag": "a"},
+        {"repeat": 1, "tag": "b c"},
+        {"repeat": 1, "tag": True},
+        {"repeat": 2.5, "tag": "a"},
+        {"repeat": 2.5, "tag": "b c"},
+        {"repeat": 2.5, "tag": True},
+    ]
+    assert build_grid(parse_axes(['x=["1", 2]'], echo), echo) == [{"x": "1"}, {"x": 2}]
+    with pytest.raises(GridError, match="'NaN' is not a finite number"):
+        parse_axes(["x=NaN"], echo)
 
 
 def test_product_in_order_first_parameter_slowest() -> None:
@@ -80,7 +117,7 @@ def test_unknown_parameter_lists_the_known_ones_and_suggests() -> None:
     with pytest.raises(GridError) as caught:
         grid("rpeat=1")
     assert str(caught.value) == (
-        "-p rpeat: unknown parameter for backend echo (did you mean 'repeat'?); "
+        "-p rpeat: unknown parameter for backend typed (did you mean 'repeat'?); "
         "known parameters: message, repeat, delay_seconds, fail_with"
     )
 
@@ -93,9 +130,16 @@ def test_too_large_a_grid_is_refused_before_validation() -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["sweep", "echo", "-p", "repeat=11"], "-p repeat=11: input should be less than or equal"),
-        (["sweep", "echo", "-p", "colour=red"], "-p colour: unknown parameter for backend echo"),
+        (
+            ["sweep", "energyplus_single_zone", "-p", "night_start_hour=24"],
+            "-p night_start_hour=24: input should be less than or equal to 23",
+        ),
+        (
+            ["sweep", "energyplus_single_zone", "-p", "colour=red"],
+            "-p colour: unknown parameter for backend energyplus_single_zone",
+        ),
         (["sweep", "nosuch", "-p", "a=1"], "unknown backend 'nosuch'; known backends: echo"),
+        (["sweep", "echo", "-p", "delay=NaN"], "-p delay: 'NaN' is not a finite number"),
         (["sweep", "echo", "--workers", "0"], "--workers 0: must be at least 1"),
         (
             ["sweep", "echo", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
@@ -103,8 +147,15 @@ def test_too_large_a_grid_is_refused_before_validation() -> None:
         ),
         (["sweep", "echo", "--image", "purelms/no-such:0"], "--image purelms/no-such:0: "),
         (
-            ["optimise", "echo", "--target", "echoed<=3", "--vary", "delay_seconds=0..1"],
-            "--target echoed: output is not a number",
+            [
+                "optimise",
+                "echo",
+                "--target",
+                "echoed_backend_slug<=3",
+                "--vary",
+                "delay_seconds=0..1",
+            ],
+            "--target echoed_backend_slug: output is not a number",
         ),
         (
             ["optimise", "energyplus_single_zone", "--target", "heating<=3", "--vary", "x=0..1"],

@@ -8,6 +8,7 @@ either is missing. Refusals need neither.
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from purelms_harness.cli import main
 from purelms_sweep._service import run_sweep
 
 REPO = find_repo_root(Path(__file__))
-ECHO_IMAGE = "purelms/echo:0.1.0"
+ECHO_IMAGE = f"purelms-itask-echo:{version('purelms-echo')}"
 pytestmark = pytest.mark.container
 
 
@@ -68,4 +69,6 @@ def test_an_image_of_another_backend_or_no_image_is_refused(
     code = main(["--root", str(REPO), *sweep, *out])
     err = capsys.readouterr().err
     assert code == 2
-    assert "is backend 'echo' (io.purelms.backend.slug), not 'energyplus_single_zone'" in err
+    assert (
+        "is backend 'echo' (io.purelms.interactive-task.slug), not 'energyplus_single_zone'" in err
+    )

@@ -192,8 +192,9 @@ def test_environment_runs_a_task_through_the_harness(
     row = table.to_pylist()[0]
     assert row["status"] == "success"
     assert row["status_message"] == ""
-    assert row["echoed"] == "hi hi"
-    assert (row["message"], row["repeat"], row["seed"]) == ("hi", 2, 7)
+    assert row["echoed_parameters"] == '{"message":"hi","repeat":2}'
+    # echo's schema is open: its parameters are JSON text columns (text stays text)
+    assert (row["message"], row["repeat"], row["seed"]) == ("hi", "2", 7)
     assert row["param_id"] == task.param_id
     run_dir = Path(row["run_dir"])
     assert (run_dir / "output" / "output.json").is_file()
@@ -207,11 +208,11 @@ def test_failed_runs_are_rows_with_status_and_message(
     row = row_of(environment.run(echo_task(environment, fail_with="simulation")))
     assert row["status"] == "failed_simulation"
     assert "forced simulation failure" in row["status_message"]
-    assert row["echoed"] is None
+    assert row["echoed_parameters"] is None
 
-    row = row_of(environment.run(echo_task(environment, repeat=99)))
+    row = row_of(environment.run(echo_task(environment, delay_seconds=999)))
     assert row["status"] == "failed_runtime"
-    assert "less than or equal to 10" in row["status_message"]
+    assert "ECHO.RESERVED: parameters.delay_seconds: must be a number" in row["status_message"]
 
 
 def test_a_task_pinned_to_other_code_is_refused_not_run(

@@ -1,26 +1,22 @@
-"""The echo backend's own tests: its manifest agrees with its models, and it runs."""
+"""The echo backend's own tests: its manifest agrees with its models, and it echoes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
-from pydantic import ValidationError
 
 from purelms_echo import EchoParameters, backend, echo
-from purelms_harness import BackendManifest, manifest_drift
-from purelms_runtime import RunContext, SimulationFailed
+from purelms_harness import check_manifest, manifest_drift
+from purelms_runtime import InputRejected, RunContext, SimulationFailed
 
 MANIFEST = Path(__file__).parents[2] / "interactive_task.yaml"
 
 
-def test_manifest_agrees_with_the_parameter_and_output_models() -> None:
-    assert manifest_drift(BackendManifest.load(MANIFEST), backend) == []
-
-
-def test_defaults_echo_the_default_message(tmp_path: Path) -> None:
-    ctx = RunContext(
+def _context(tmp_path: Path) -> RunContext:
+    return RunContext(
         run_id=uuid4(),
         input_dir=tmp_path,
         output_dir=tmp_path,
@@ -28,30 +24,53 @@ def test_defaults_echo_the_default_message(tmp_path: Path) -> None:
         input_files=[],
         events=None,
     )
-    result = echo(EchoParameters(), ctx)
-    assert result.echoed == "Hello from purelms"
-    assert result.slug == "echo"
-    assert result.parameters["repeat"] == 1
+
+
+def test_manifest_agrees_with_the_parameter_and_output_models() -> None:
+    assert manifest_drift(MANIFEST, backend) == []
+
+
+def test_manifest_is_installable_with_an_open_schema() -> None:
+    check = check_manifest(MANIFEST)
+    assert check.problems == []
+    assert check.slug == "echo"
+
+
+def test_any_parameters_come_back_exactly_as_received(tmp_path: Path) -> None:
+    received: dict[str, Any] = {
+        "message": "héllo",
+        "nested": {"list": [1, 2.5, None, True], "text": ""},
+        "count": 3,
+        "": "an empty key",
+    }
+    result = echo(EchoParameters.model_validate(received), _context(tmp_path))
+    assert result.echoed_parameters == received
+    assert type(result.echoed_parameters["count"]) is int
+    assert result.echoed_backend_slug == "echo"
+    assert echo(EchoParameters(), _context(tmp_path)).echoed_parameters == {}
 
 
 def test_forced_simulation_failure_raises_simulation_failed(tmp_path: Path) -> None:
-    ctx = RunContext(
-        run_id=uuid4(),
-        input_dir=tmp_path,
-        output_dir=tmp_path,
-        work_dir=tmp_path,
-        input_files=[],
-        events=None,
-    )
+    params = EchoParameters.model_validate({"fail_with": "simulation"})
     with pytest.raises(SimulationFailed, match="fail_with=simulation"):
-        echo(EchoParameters(fail_with="simulation"), ctx)
+        echo(params, _context(tmp_path))
 
 
 @pytest.mark.parametrize(
-    ("raw", "field"),
-    [({"repeat": 0}, "repeat"), ({"delay_seconds": -1}, "delay_seconds"), ({"x": 1}, "x")],
+    ("raw", "says"),
+    [
+        ({"delay_seconds": -1}, "parameters.delay_seconds: must be a number of seconds from 0"),
+        ({"delay_seconds": 601}, "parameters.delay_seconds: must be a number of seconds from 0"),
+        ({"delay_seconds": "1"}, "parameters.delay_seconds: must be a number"),
+        ({"delay_seconds": True}, "parameters.delay_seconds: must be a number"),
+        ({"fail_with": "everything"}, "parameters.fail_with: must be one of nothing, simulation"),
+        ({"fail_with": 1}, "parameters.fail_with: must be one of"),
+    ],
 )
-def test_parameters_reject_out_of_range_and_unknown(raw: dict[str, object], field: str) -> None:
-    with pytest.raises(ValidationError) as info:
-        EchoParameters.model_validate(raw)
-    assert info.value.errors()[0]["loc"] == (field,)
+def test_a_bad_reserved_value_is_refused_naming_the_rule(
+    raw: dict[str, object], says: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InputRejected) as info:
+        echo(EchoParameters.model_validate(raw), _context(tmp_path))
+    assert info.value.code == "ECHO.RESERVED"
+    assert info.value.text.startswith(says)

@@ -1,4 +1,6 @@
-// The echo task's frontend bundle: a form from its manifest, the echoed result.
+// The echo task's frontend bundle: the platform's integration fixture. Its schema is open
+// (the manifest declares no parameters), so the form has no fields of its own and the result
+// is the parameters object echoed back as received, with the backend slug.
 import { esc } from "../../../../frontend/shared/html";
 import type { MountConfig, SimulationOutputEnvelope } from "../../../../frontend/shared/mount";
 import { createMount } from "../../../../frontend/shared/task";
@@ -10,9 +12,8 @@ export function renderEchoOutputs(envelope: SimulationOutputEnvelope, _config: M
   const outputs = (envelope.outputs ?? {}) as Partial<EchoOutputs>;
   return (
     `<dl class="plms-kv plms-echo-result">` +
-    `<dt>Echoed message</dt><dd class="plms-echoed">${esc(outputs.echoed ?? "")}</dd>` +
-    `<dt>Backend</dt><dd>${esc(outputs.slug ?? "")}</dd>` +
-    `<dt>Parameters received</dt><dd><pre>${esc(JSON.stringify(outputs.parameters ?? {}, null, 2))}</pre></dd>` +
+    `<dt>Backend</dt><dd class="plms-echoed-slug">${esc(outputs.echoed_backend_slug ?? "")}</dd>` +
+    `<dt>Parameters received</dt><dd><pre class="plms-echoed">${esc(JSON.stringify(outputs.echoed_parameters ?? {}, null, 2))}</pre></dd>` +
     `</dl>`
   );
 }

@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.8.0 sha256:f78c7d4890f6cf56
+// purelms-shared contract: 0.8.0 sha256:267928a989671574
 //
 // Types for the echo backend's frontend bundle.
 //
@@ -9,24 +9,13 @@
 // names the types this bundle reads, `nox -s lockstep_bump` rewrites the block and the
 // contract line above.
 
-export interface EchoParameters {
-  /** Message */
-  message?: string;
-  /** Repeat */
-  repeat?: number;
-  /** Delay [s] */
-  delay_seconds?: number;
-  /** Fail with */
-  fail_with?: "nothing" | "simulation" | "runtime";
-}
+export interface EchoParameters { [name: string]: unknown }
 
 export interface EchoOutputs {
-  /** Backend slug */
-  slug: string;
-  /** Echoed message */
-  echoed: string;
   /** Parameters received */
-  parameters: { [name: string]: unknown };
+  echoed_parameters: { [name: string]: unknown };
+  /** Backend slug */
+  echoed_backend_slug: string;
 }
 
 // BEGIN purelms-wire: RunStatus SimulationOutputEnvelope ProgressCallback

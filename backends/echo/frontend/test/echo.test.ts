@@ -32,15 +32,19 @@ test("the form has one control per manifest parameter", () => {
   assert.match(html, /<option value="nothing" selected>/);
 });
 
-test("the echoed message is shown, escaped", () => {
+test("the echoed parameters and slug are shown, escaped", () => {
   const html = runPanelHtml(
     snapshot("success"),
-    envelope("success", { outputs: { slug: "echo", echoed: "<b>hi</b>", parameters: { repeat: 2 } } }),
+    envelope("success", {
+      outputs: { echoed_backend_slug: "echo", echoed_parameters: { message: "<b>hi</b>", repeat: 2 } },
+    }),
     config,
     { renderOutputs: renderEchoOutputs },
   );
   assert.match(html, /data-status="success"/);
   assert.match(html, /&lt;b&gt;hi&lt;\/b&gt;/);
+  assert.match(html, /&quot;repeat&quot;: 2|"repeat": 2/);
+  assert.match(html, /<dd class="plms-echoed-slug">echo<\/dd>/);
   assert.doesNotMatch(html, /<b>hi<\/b>/);
 });
 
@@ -54,7 +58,7 @@ test("a forced simulation failure shows the run's message", () => {
   assert.match(html, /Simulation failed/);
   assert.match(html, /ECHO\.FORCED/);
   assert.match(html, /forced failure/);
-  assert.doesNotMatch(html, /Echoed message/);
+  assert.doesNotMatch(html, /Parameters received/);
 });
 
 test("out-of-range integers are refused before submitting", () => {

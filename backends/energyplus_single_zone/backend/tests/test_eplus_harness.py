@@ -29,9 +29,12 @@ from purelms_harness import (
     BackendManifest,
     CallbackServer,
     LocalRunResult,
+    Outcome,
     ReceivedCallback,
     RunRequest,
+    check_manifest,
     discover,
+    evaluate_outcome,
     find_repo_root,
     manifest_drift,
     run_local,
@@ -119,7 +122,54 @@ def timeline(manifest: BackendManifest, tmp_path_factory: pytest.TempPathFactory
 
 def test_manifest_matches_the_models(manifest: BackendManifest) -> None:
     assert manifest_drift(manifest, backend) == []
-    assert manifest.version == backend.version
+    assert manifest.version == backend.version == "0.2.0"
+    assert check_manifest(manifest.path).problems == []
+
+
+def test_manifest_says_what_the_platform_needs_to_know(manifest: BackendManifest) -> None:
+    task = manifest.task
+    assert task.backend.progress_reporting.value == "percentage"  # the engine counts its days
+    assert task.deployment.required_capabilities == ["callbacks", "percentage_progress"]
+    assert task.backend.image == "purelms-itask-energyplus-single-zone:0.2.0"
+    declared = {output.name for output in task.outputs}
+    undeclared = set(backend.outputs_model.model_fields) - declared
+    assert undeclared == {"end_uses_kwh", "monthly_heating_kwh", "monthly_cooling_kwh"}
+    hints = {output.name: output.display_hint for output in task.outputs if output.display_hint}
+    assert hints["heating_kwh"] == "value-card"
+    night = task.parameter("night_start_hour")
+    assert night is not None
+    assert (night.type.value, night.step, night.min, night.max, night.default) == (
+        "number",
+        1,
+        0,
+        23,
+        23,
+    )
+
+
+def test_the_climate_labels_are_the_catalogues(manifest: BackendManifest) -> None:
+    climate = manifest.task.parameter("climate")
+    assert climate is not None
+    labels = {choice.value: choice.label for choice in climate.choices or []}
+    for name in BUNDLED_CLIMATES:
+        assert labels[name] == bundled_climate(name).label
+
+
+def test_the_teaching_goal_grades_heating_in_the_default_climate(
+    manifest: BackendManifest,
+) -> None:
+    """Passed below 2,500 kWh; the score falls from 1 at 1,000 kWh to 0 at 5,000 kWh."""
+    rules = manifest.task.lms_outcomes
+    assert rules.passed is not None
+    assert rules.score is not None
+    assert (rules.passed.source, rules.passed.transform.value, rules.passed.threshold) == (
+        "outputs.heating_kwh",
+        "less_than",
+        2500,
+    )
+    assert (rules.score.transform.value, rules.score.bounds) == ("normalize_inverse", (1000, 5000))
+    insulated = evaluate_outcome(rules, "success", {"heating_kwh": 1720.0})
+    assert insulated == Outcome(passed=True, score=pytest.approx(0.82), completion=1.0)
 
 
 def test_purelms_run_with_no_parameters_prints_a_results_table(tmp_path: Path) -> None:
@@ -148,6 +198,13 @@ def test_purelms_run_with_no_parameters_prints_a_results_table(tmp_path: Path) -
         assert artifact["size_bytes"] == len(data)
     assert envelope["metrics"]["energyplus_seconds"] > 0
     assert verify_evidence(out) == []
+    # The Case 600 box as given needs about 5,070 kWh in Chicago: not passed, score clamped to 0
+    assert "outcome: passed no, score 0.00, completion 1.00" in proc.stdout
+    assert json.loads((out / "outcome.json").read_text()) == {
+        "passed": False,
+        "score": 0.0,
+        "completion": 1.0,
+    }
 
 
 def test_progress_callbacks_follow_the_run_period(timeline: Timeline) -> None:

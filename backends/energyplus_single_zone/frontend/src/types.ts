@@ -1,4 +1,4 @@
-// purelms-shared contract: 0.8.0 sha256:f78c7d4890f6cf56
+// purelms-shared contract: 0.8.0 sha256:267928a989671574
 //
 // Types for the energyplus_single_zone frontend bundle.
 //

@@ -33,7 +33,7 @@ const outputs = {
   energyplus_version: "25.2.0",
   energyplus_warnings: 1,
 };
-const config: MountConfig = { slug: "energyplus_single_zone", name: "EnergyPlus", version: "0.1.0", parameters: [], outputs: [], lastRun: null };
+const config: MountConfig = { slug: "energyplus_single_zone", name: "EnergyPlus", version: "0.2.0", parameters: [], outputs: [], lastRun: null };
 const env = (extra: Partial<SimulationOutputEnvelope>): SimulationOutputEnvelope => ({
   schema_version: "purelms.output.v1",
   run_id: "u",

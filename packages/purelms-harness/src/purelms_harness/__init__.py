@@ -3,7 +3,10 @@
 It starts a backend exactly as the platform would (an input envelope, a
 loopback callback server, a backend process or container, the output
 envelope checked, an evidence manifest written) and carries the ``purelms``
-command (run, list, serve, evidence, validate, manifest). Backend test suites
+command (run, list, serve, evidence, validate, manifest). It also holds the platform's
+rules a developer's machine must apply before anything runs: the manifest
+(``purelms manifest check``, generated manifests), the three configuration layers
+and the ``lms_outcomes`` grading. Backend test suites
 use the same machinery through the names below.
 
 Why a package of its own: none of this runs inside a backend image. The image
@@ -27,7 +30,31 @@ from ._container import (
 )
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import EVIDENCE_NAME, build_evidence, file_digest, verify_evidence, write_evidence
+from ._generate import (
+    DECLARATION_TABLE,
+    TaskDeclaration,
+    generate_manifest,
+    manifest_drift,
+    model_outputs,
+    model_parameters,
+    render_manifest,
+    v1_outputs,
+    v1_parameters,
+    write_manifest,
+)
 from ._identity import IdentityError, LoopbackIdentity
+from ._layers import (
+    BlockConfig,
+    BlockConfigError,
+    EffectiveParameter,
+    OutputSettings,
+    ParameterSettings,
+    block_config_problems,
+    effective_outcomes,
+    effective_parameters,
+    load_block_config,
+    submission_problems,
+)
 from ._local_run import (
     BackendLauncher,
     LocalRunResult,
@@ -47,15 +74,23 @@ from ._managed import (
 )
 from ._manifest import (
     MANIFEST_NAME,
+    PROJECT_NAME,
     BackendManifest,
+    BackendProject,
     ManifestError,
     discover,
     find_repo_root,
-    manifest_drift,
-    model_outputs,
-    model_parameters,
-    write_manifest_lists,
+    load_manifest,
+    read_manifest_data,
+    task_problems,
 )
+from ._manifest_check import (
+    ManifestCheck,
+    check_manifest,
+    default_manifest_files,
+    render_template_manifest,
+)
+from ._outcomes import OUTCOME_NAME, Outcome, evaluate_outcome, write_outcome
 
 __version__ = _version("purelms-harness")
 
@@ -63,51 +98,80 @@ from ._object_store import ObjectStore, StoredObject, StoreRequest
 
 __all__ = [
     "BUCKET",
+    "DECLARATION_TABLE",
     "EVIDENCE_NAME",
     "MANIFEST_NAME",
     "MAX_BODY_BYTES",
+    "OUTCOME_NAME",
+    "PROJECT_NAME",
     "BackendLauncher",
     "BackendManifest",
+    "BackendProject",
+    "BlockConfig",
+    "BlockConfigError",
     "CallbackServer",
     "ContainerEngine",
     "ContainerError",
     "ContainerLauncher",
+    "EffectiveParameter",
     "IdentityError",
     "LocalRunResult",
     "LoopbackIdentity",
     "ManagedLayout",
     "ManagedRunResult",
+    "ManifestCheck",
     "ManifestError",
     "ObjectStore",
     "OneLineParser",
+    "Outcome",
+    "OutputSettings",
+    "ParameterSettings",
     "ReceivedCallback",
     "RunCancelled",
     "RunRequest",
     "RunRequestError",
     "StoreRequest",
     "StoredObject",
+    "TaskDeclaration",
     "__version__",
+    "block_config_problems",
     "build_evidence",
+    "check_manifest",
     "container_run_args",
+    "default_manifest_files",
     "default_run_dir",
     "describe_os_error",
     "detect_engine",
     "discover",
+    "effective_outcomes",
+    "effective_parameters",
+    "evaluate_outcome",
     "file_digest",
     "find_repo_root",
+    "generate_manifest",
+    "load_block_config",
+    "load_manifest",
     "manifest_drift",
     "model_outputs",
     "model_parameters",
     "non_negative_seconds",
     "open_output_dir",
     "post_service_request",
+    "read_manifest_data",
+    "render_manifest",
+    "render_template_manifest",
     "run_local",
     "run_managed",
     "service_request",
+    "submission_problems",
+    "task_problems",
     "timeout_seconds_of",
+    "v1_outputs",
+    "v1_parameters",
     "verify_evidence",
     "wait_for_service",
     "whole_seconds",
     "write_evidence",
-    "write_manifest_lists",
+    "write_manifest",
+    "write_outcome",
 ]

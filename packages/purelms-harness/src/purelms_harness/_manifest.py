@@ -1,122 +1,224 @@
-"""Interactive-task manifests (``backends/<slug>/interactive_task.yaml``).
+"""Interactive-task manifests (``backends/<slug>/interactive_task.yaml``) and where backends are.
 
-The parameter model is the single source of truth. The manifest's
-``parameters`` and ``outputs`` lists are *generated* from the backend's
-models (``purelms manifest <slug> --write``) and a test in every backend
-checks they still agree (``manifest_drift``), so the form the learner sees
-and the validation the backend applies cannot disagree.
+A manifest is read as the platform's installer reads it: YAML, validated against
+:class:`purelms_shared.InteractiveTaskManifest` (``purelms.interactive_task.v1``, every
+installer rule), with the slug equal to its folder's name. A manifest the platform would
+refuse is refused here too, with the first problem and the command that lists them all
+(``purelms manifest check``), so nothing runs locally that could not be installed.
 
-The Backend object of a manifest is found as ``<backend.module>.backend``,
-and ``python -m <backend.module>`` is its entrypoint, here and in its image.
+**Where the backend's code is.** The v1 manifest names no Python module (the platform
+runs an image). The backend package says it, in ``backends/<slug>/backend/pyproject.toml``::
+
+    [tool.purelms]
+    module = "purelms_echo"   # python -m purelms_echo runs it; purelms_echo.backend is it
+
+The same table holds what the manifest says that the models cannot
+(``[tool.purelms.manifest]``, see ``_generate``). The distribution's name is that
+pyproject's ``[project] name``.
 """
 
 from __future__ import annotations
 
-import enum
 import importlib
 import os
-import types
-import typing
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
-import annotated_types
 import yaml
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
+from pydantic import ValidationError
 
 from purelms_runtime import Backend
+from purelms_shared import InteractiveTaskManifest, error_lines, parse_task_manifest
 
 __all__ = [
     "MANIFEST_NAME",
+    "PROJECT_NAME",
     "BackendManifest",
+    "BackendProject",
     "ManifestError",
     "discover",
     "find_repo_root",
-    "manifest_drift",
-    "model_outputs",
-    "model_parameters",
-    "write_manifest_lists",
+    "load_manifest",
+    "read_manifest_data",
+    "task_problems",
 ]
 
 MANIFEST_NAME = "interactive_task.yaml"
+PROJECT_NAME = Path("backend") / "pyproject.toml"
+"""The backend package's pyproject, relative to the task folder (``backends/<slug>/``)."""
 REPO_ROOT_ENV = "PURELMS_REPO_ROOT"
 
 
 class ManifestError(Exception):
-    """A manifest is missing, unreadable or inconsistent."""
+    """A manifest or a backend's ``[tool.purelms]`` table is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class BackendProject:
+    """``backends/<slug>/backend/pyproject.toml``: the package and its ``[tool.purelms]``."""
+
+    path: Path
+    package: str
+    module: str
+    declaration: dict[str, Any]
+    """``[tool.purelms.manifest]``: the manifest's keys the models cannot say."""
+
+    @classmethod
+    def load(cls, path: Path) -> BackendProject:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ManifestError(f"{path}: not TOML: {exc}") from exc
+        table = data.get("tool", {}).get("purelms")
+        if not isinstance(table, dict):
+            raise ManifestError(
+                f"{path}: no [tool.purelms] table; it names the backend's module "
+                '(module = "purelms_<slug>")'
+            )
+        module = table.get("module")
+        if not isinstance(module, str) or not module.isidentifier():
+            raise ManifestError(
+                f"{path}: [tool.purelms] module must name the backend's Python package "
+                f"(got {module!r})"
+            )
+        unknown = sorted(set(table) - {"module", "manifest"})
+        if unknown:
+            raise ManifestError(
+                f"{path}: [tool.purelms] has unknown keys {unknown}; it holds module and manifest"
+            )
+        declaration = table.get("manifest", {})
+        if not isinstance(declaration, dict):
+            raise ManifestError(f"{path}: [tool.purelms.manifest] must be a table")
+        package = data.get("project", {}).get("name")
+        if not isinstance(package, str):
+            raise ManifestError(f"{path}: [project] name is missing")
+        return cls(path=path, package=package, module=module, declaration=declaration)
+
+    def load_backend(self) -> Backend[Any, Any]:
+        """Import the module and return its ``backend`` object."""
+        return import_backend(self.module)
+
+
+def import_backend(module_name: str) -> Backend[Any, Any]:
+    module = importlib.import_module(module_name)
+    backend = getattr(module, "backend", None)
+    if not isinstance(backend, Backend):
+        raise ManifestError(f"{module_name}.backend is not a purelms_runtime.Backend")
+    return backend
+
+
+def read_manifest_data(path: Path) -> Any:
+    """The YAML document at ``path`` (any value: the caller checks it is a mapping)."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed"
+        raise ManifestError(f"{path}: not YAML{line}: {problem}") from exc
+
+
+def task_problems(
+    data: Any, folder_name: str | None
+) -> tuple[InteractiveTaskManifest | None, list[str]]:
+    """Validate a decoded manifest as the installer does: ``(manifest or None, problems)``.
+
+    Each problem is one line, ``key.path: rule (got value)``. ``folder_name`` is the name of
+    the folder holding the manifest (the task folder): the slug must equal it.
+    """
+    if not isinstance(data, dict):
+        return None, [f"<document>: a manifest is a mapping of keys (got {type(data).__name__})"]
+    problems: list[str] = []
+    manifest: InteractiveTaskManifest | None = None
+    try:
+        manifest = parse_task_manifest(data)
+    except ValidationError as exc:
+        problems.extend(error_lines(exc))
+    slug = data.get("slug")
+    if folder_name is not None and isinstance(slug, str) and slug != folder_name:
+        problems.append(
+            f"slug: the slug must equal the task's folder name {folder_name!r} (got {slug!r})"
+        )
+        manifest = None
+    return manifest, problems
 
 
 @dataclass(frozen=True)
 class BackendManifest:
+    """A task as the harness runs it: its v1 manifest and where its backend's code is."""
+
     path: Path
-    data: dict[str, Any]
+    task: InteractiveTaskManifest
+    module: str
+    package: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    """The manifest as its YAML says it (for ``purelms list --json``)."""
 
     @property
     def slug(self) -> str:
-        return str(self.data["slug"])
+        return self.task.slug
 
     @property
     def name(self) -> str:
-        return str(self.data.get("name", self.slug))
+        return self.task.name
 
     @property
     def version(self) -> str:
-        return str(self.data["version"])
+        return self.task.version
 
     @property
-    def module(self) -> str:
-        return str(self.data["backend"]["module"])
-
-    @property
-    def default_timeout_seconds(self) -> float:
-        return float(self.data["backend"].get("default_timeout_seconds", 300))
+    def default_timeout_seconds(self) -> int:
+        return self.task.backend.default_timeout_seconds
 
     @property
     def progress_reporting(self) -> str:
-        """``backend.progress_reporting`` as the runtime takes it: ``percentage`` or ``none``.
-
-        Absent means ``none`` (the platform's default). ``callbacks`` is the pre-v1
-        manifests' spelling for a backend that measures its work, read as ``percentage``.
-        """
-        value = str(self.data["backend"].get("progress_reporting") or "none")
-        return "percentage" if value in ("percentage", "callbacks") else value
+        """``backend.progress_reporting`` as the runtime takes it: ``percentage`` or ``none``
+        (absent means ``none``, the platform's default)."""
+        return str(self.task.backend.progress_reporting.value)
 
     @property
     def parameters(self) -> list[dict[str, Any]]:
-        return list(self.data.get("parameters") or [])
+        """Layer 1 parameters as the manifest states them (v1 form, absent keys left out)."""
+        return [p.model_dump(mode="json", exclude_none=True) for p in self.task.parameters]
 
     @property
     def outputs(self) -> list[dict[str, Any]]:
-        return list(self.data.get("outputs") or [])
+        """Declared outputs as the manifest states them (v1 form, absent keys left out)."""
+        return [o.model_dump(mode="json", exclude_none=True) for o in self.task.outputs]
 
     @property
     def directory(self) -> Path:
         return self.path.parent
 
     @classmethod
-    def load(cls, path: Path) -> BackendManifest:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ManifestError(f"{path}: cannot read manifest: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ManifestError(f"{path}: manifest must be a mapping")
-        for key in ("slug", "version", "backend"):
-            if key not in data:
-                raise ManifestError(f"{path}: missing required key {key!r}")
-        if not isinstance(data["backend"], dict) or "module" not in data["backend"]:
-            raise ManifestError(f"{path}: backend.module is required")
-        return cls(path=path, data=data)
+    def load(cls, path: Path, *, module: str | None = None) -> BackendManifest:
+        """Read and validate ``path``; the module comes from ``backend/pyproject.toml``.
+
+        ``module`` given: that module, and no pyproject is read (throwaway test backends).
+        """
+        data = read_manifest_data(path)
+        task, problems = task_problems(data, path.parent.name)
+        if task is None:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ManifestError(
+                f"{path}: not an installable purelms.interactive_task.v1 manifest: "
+                f"{problems[0]}{more}; `purelms manifest check {path}` lists every problem"
+            )
+        package: str | None = None
+        if module is None:
+            project = BackendProject.load(path.parent / PROJECT_NAME)
+            module, package = project.module, project.package
+        return cls(path=path, task=task, module=module, package=package, data=dict(data))
 
     def load_backend(self) -> Backend[Any, Any]:
         """Import the backend's module and return its ``backend`` object."""
-        module = importlib.import_module(self.module)
-        backend = getattr(module, "backend", None)
-        if not isinstance(backend, Backend):
-            raise ManifestError(f"{self.module}.backend is not a purelms_runtime.Backend")
-        return backend
+        return import_backend(self.module)
 
 
 def find_repo_root(start: Path | None = None) -> Path:
@@ -134,156 +236,21 @@ def find_repo_root(start: Path | None = None) -> Path:
     )
 
 
+def _task_folders(root: Path) -> list[Path]:
+    return sorted(path.parent for path in (root / "backends").glob(f"*/{MANIFEST_NAME}"))
+
+
+def load_manifest(root: Path, slug: str) -> BackendManifest:
+    """The manifest of ``backends/<slug>/`` (only that one is read)."""
+    path = root / "backends" / slug / MANIFEST_NAME
+    if not path.is_file():
+        known = ", ".join(folder.name for folder in _task_folders(root)) or "none"
+        raise ManifestError(f"unknown backend {slug!r}; known backends: {known}")
+    return BackendManifest.load(path)
+
+
 def discover(root: Path) -> dict[str, BackendManifest]:
     """Every ``backends/*/interactive_task.yaml`` under ``root``, by slug."""
-    found: dict[str, BackendManifest] = {}
-    for path in sorted((root / "backends").glob(f"*/{MANIFEST_NAME}")):
-        manifest = BackendManifest.load(path)
-        if manifest.slug != path.parent.name:
-            raise ManifestError(
-                f"{path}: slug {manifest.slug!r} differs from its folder {path.parent.name!r}"
-            )
-        found[manifest.slug] = manifest
-    return found
-
-
-def _numeric_bounds(info: FieldInfo) -> dict[str, float]:
-    bounds: dict[str, float] = {}
-    for item in info.metadata:
-        if isinstance(item, annotated_types.Ge):
-            bounds["min"] = float(item.ge)  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Gt):
-            bounds["min"] = float(item.gt)  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Le):
-            bounds["max"] = float(item.le)  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Lt):
-            bounds["max"] = float(item.lt)  # type: ignore[arg-type]
-    return bounds
-
-
-def _extra(info: FieldInfo) -> dict[str, Any]:
-    extra = info.json_schema_extra
-    return dict(extra) if isinstance(extra, dict) else {}
-
-
-def _choices(annotation: Any) -> list[Any] | None:
-    if get_origin(annotation) is Literal:
-        return list(get_args(annotation))
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return [member.value for member in annotation]
-    return None
-
-
-def _scalar_type(annotation: Any) -> str | None:
-    if annotation is bool:
-        return "boolean"
-    if annotation is int:
-        return "integer"
-    if annotation is float:
-        return "number"
-    if annotation is str:
-        return "string"
-    return None
-
-
-def model_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """The manifest ``parameters`` list derived from a parameter model."""
-    entries = []
-    for name, info in model.model_fields.items():
-        annotation = info.annotation
-        extra = _extra(info)
-        entry: dict[str, Any] = {"name": name}
-        choices = _choices(annotation)
-        if choices is not None:
-            entry["type"] = "choice"
-        else:
-            kind = _scalar_type(annotation)
-            if kind is None:
-                raise ManifestError(f"{model.__name__}.{name}: unsupported type {annotation!r}")
-            entry["type"] = kind
-        entry["label"] = info.title or name
-        entry["unit"] = extra.get("unit", "")
-        if info.description:
-            entry["description"] = info.description
-        if entry["type"] in ("number", "integer"):
-            cast = int if entry["type"] == "integer" else float
-            entry.update({k: cast(v) for k, v in _numeric_bounds(info).items()})
-            if "step" in extra:
-                entry["step"] = extra["step"]
-        if choices is not None:
-            entry["choices"] = choices
-        default = info.get_default(call_default_factory=True)
-        if isinstance(default, enum.Enum):
-            default = default.value
-        entry["default"] = None if info.is_required() else default
-        entry["required"] = info.is_required()
-        entries.append(entry)
-    return entries
-
-
-def _output_type(annotation: Any) -> dict[str, Any]:
-    scalar = _scalar_type(annotation)
-    if scalar:
-        return {"type": scalar}
-    origin = get_origin(annotation)
-    args = get_args(annotation)
-    if origin in (list, tuple, typing.Sequence) and args and _scalar_type(args[0]):
-        return {"type": "array", "items": _scalar_type(args[0])}
-    if origin is dict:
-        values = _scalar_type(args[1]) if len(args) == 2 else None
-        return {"type": "object", "values": values} if values else {"type": "object"}
-    if origin in (types.UnionType, typing.Union):
-        non_null = [a for a in args if a is not type(None)]
-        if len(non_null) == 1:
-            return {**_output_type(non_null[0]), "nullable": True}
-    choices = _choices(annotation)
-    if choices is not None:
-        return {"type": "string"}
-    raise ManifestError(f"unsupported output type {annotation!r}")
-
-
-def model_outputs(model: type[BaseModel]) -> list[dict[str, Any]]:
-    """The manifest ``outputs`` list derived from an output model."""
-    entries = []
-    for name, info in model.model_fields.items():
-        extra = _extra(info)
-        entry: dict[str, Any] = {"name": name, **_output_type(info.annotation)}
-        entry["label"] = info.title or name
-        entry["unit"] = extra.get("unit", "")
-        if info.description:
-            entry["description"] = info.description
-        entries.append(entry)
-    return entries
-
-
-def manifest_drift(manifest: BackendManifest, backend: Backend[Any, Any]) -> list[str]:
-    """Every disagreement between a manifest and its backend, one readable line each."""
-    fix = f"run `uv run purelms manifest {manifest.slug} --write`"
-    problems = []
-    if manifest.slug != backend.slug:
-        problems.append(f"slug: manifest says {manifest.slug!r}, backend says {backend.slug!r}")
-    if manifest.version != backend.version:
-        problems.append(
-            f"version: manifest says {manifest.version!r}, backend package is {backend.version!r}"
-        )
-    for section, expected in (
-        ("parameters", model_parameters(backend.parameters_model)),
-        ("outputs", model_outputs(backend.outputs_model)),
-    ):
-        actual = manifest.data.get(section) or []
-        if actual != expected:
-            problems.append(f"{section}: differ from the backend's models ({fix})")
-    return problems
-
-
-def write_manifest_lists(manifest: BackendManifest, backend: Backend[Any, Any]) -> bool:
-    """Regenerate the manifest's ``version``, ``parameters`` and ``outputs``; True if changed."""
-    data = dict(manifest.data)
-    data["version"] = backend.version
-    data["parameters"] = model_parameters(backend.parameters_model)
-    data["outputs"] = model_outputs(backend.outputs_model)
-    if data == manifest.data:
-        return False
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    manifest.path.write_text(text, encoding="utf-8")
-    return True
+    return {
+        folder.name: BackendManifest.load(folder / MANIFEST_NAME) for folder in _task_folders(root)
+    }

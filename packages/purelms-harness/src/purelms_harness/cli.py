@@ -1,9 +1,10 @@
 """The ``purelms`` command: run and inspect backends locally as the platform would.
 
 Exit codes: 0 success; 1 the run ended in a domain failure (its status is
-named) or a check failed (validation, evidence); 2 usage errors and contract
-problems (bad manifest, backend exited non-zero, callbacks rejected), each
-reported on one line naming the option or file and the rule; 130 and 143
+named) or a check failed (validation, evidence, ``manifest check``, manifest drift);
+2 usage errors and contract problems (bad manifest, a block config that widens the
+manifest or parameters the platform would refuse, backend exited non-zero, callbacks
+rejected), each reported on one line naming the option, file or key path and the rule; 130 and 143
 when ``purelms run`` was interrupted by SIGINT (Ctrl-C) or SIGTERM: the signal
 is forwarded to the backend, which ends the run as ``cancelled`` (output and
 evidence written as usual), and one line says so. No traceback on any path.
@@ -18,6 +19,7 @@ import math
 import secrets
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -46,18 +48,35 @@ from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import verify_evidence
+from ._generate import manifest_drift, write_manifest
 from ._identity import LoopbackIdentity
+from ._layers import (
+    BlockConfig,
+    BlockConfigError,
+    block_config_problems,
+    effective_outcomes,
+    load_block_config,
+    submission_problems,
+)
 from ._local_run import LocalRunResult, RunRequest, default_run_dir, run_local
 from ._managed import ManagedRunResult, run_managed
 from ._manifest import (
+    MANIFEST_NAME,
+    PROJECT_NAME,
     BackendManifest,
+    BackendProject,
     ManifestError,
     discover,
     find_repo_root,
-    manifest_drift,
-    write_manifest_lists,
+    load_manifest,
+)
+from ._manifest_check import (
+    check_manifest,
+    default_manifest_files,
+    render_template_manifest,
 )
 from ._object_store import ObjectStore
+from ._outcomes import Outcome, evaluate_outcome, write_outcome
 
 __all__ = ["main"]
 
@@ -69,17 +88,24 @@ class UsageError(Exception):
     pass
 
 
+class Refused(UsageError):
+    """A command refused for several reasons: one line each (exit 2, nothing done)."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+
+def _root(args: argparse.Namespace) -> Path:
+    return find_repo_root(Path(args.root) if args.root else None)
+
+
 def _manifests(args: argparse.Namespace) -> dict[str, BackendManifest]:
-    root = find_repo_root(Path(args.root) if args.root else None)
-    return discover(root)
+    return discover(_root(args))
 
 
 def _manifest(args: argparse.Namespace) -> BackendManifest:
-    manifests = _manifests(args)
-    if args.slug not in manifests:
-        known = ", ".join(sorted(manifests)) or "none"
-        raise UsageError(f"unknown backend {args.slug!r}; known backends: {known}")
-    return manifests[args.slug]
+    return load_manifest(_root(args), args.slug)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -95,7 +121,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{p['name']}{' [' + p['unit'] + ']' if p.get('unit') else ''}"
             for p in manifest.parameters
         )
-        table.add_row(slug, manifest.version, manifest.name, escape(params) or "-")
+        shown = params or ("any (open schema)" if manifest.task.open_schema else "-")
+        table.add_row(slug, manifest.version, manifest.name, escape(shown))
     _console.print(table)
     return 0
 
@@ -199,7 +226,9 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _print_result(manifest: BackendManifest, result: LocalRunResult) -> None:
+def _print_result(
+    manifest: BackendManifest, result: LocalRunResult, outcome: Outcome | None
+) -> None:
     out = result.envelope_out
     if out is None:
         return
@@ -215,6 +244,8 @@ def _print_result(manifest: BackendManifest, result: LocalRunResult) -> None:
                 f"{label} ({name})" if label != name else name, _format_value(value), unit
             )
         _console.print(table)
+    if outcome is not None:
+        _console.print(_outcome_line(outcome))
     styles = {MessageLevel.ERROR: "red", MessageLevel.WARNING: "yellow"}
     for message in out.messages:
         style = styles.get(message.level, "")
@@ -230,6 +261,34 @@ def _print_result(manifest: BackendManifest, result: LocalRunResult) -> None:
             f"artifact {artifact.filename} ({artifact.size_bytes} bytes, "
             f"sha256 {artifact.sha256[:12]}...)"
         )
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    """``outcome: passed yes, score 0.42, completion 1.00`` (null shown as ``-``)."""
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
+    passed = "yes" if outcome.passed else "no"
+    return (
+        f"outcome: passed {passed}, score {share(outcome.score)}, "
+        f"completion {share(outcome.completion)}"
+    )
+
+
+def _block_config(args: argparse.Namespace, manifest: BackendManifest) -> BlockConfig | None:
+    """``--block-config FILE`` read and checked against Layer 1; Refused naming every problem."""
+    if not args.block_config:
+        return None
+    where = f"--block-config {args.block_config}"
+    try:
+        config = load_block_config(Path(args.block_config))
+    except BlockConfigError as exc:
+        raise Refused([f"{where}: {line}" for line in exc.lines]) from exc
+    problems = block_config_problems(manifest.task, config)
+    if problems:
+        raise Refused([f"{where}: {line}" for line in problems])
+    return config
 
 
 class _Interrupts:
@@ -266,7 +325,13 @@ class _Interrupts:
 def cmd_run(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
     request = _request(args)
-    root = find_repo_root(Path(args.root) if args.root else None)
+    config = _block_config(args, manifest)
+    parameters, problems = submission_problems(manifest.task, config, request.parameters)
+    if problems:
+        layers = "Layer 1 ∩ Layer 2" if config is not None else "the manifest (Layer 1)"
+        raise Refused([f"{line} (checked against {layers}; nothing ran)" for line in problems])
+    request.parameters = parameters
+    root = _root(args)
     run_dir = Path(args.out) if args.out else default_run_dir(root, manifest.slug)
     show_progress = not args.quiet
     progress = Progress(
@@ -330,7 +395,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             return interrupts.exit_code
         if result.status is not None and result.status.value == "success":
             progress.update(task, completed=100)
-    _print_result(manifest, result)
+    outcome = None
+    if result.envelope_out is not None:
+        out = result.envelope_out
+        outcome = evaluate_outcome(
+            effective_outcomes(manifest.task, config), out.status, out.outputs
+        )
+        try:
+            write_outcome(run_dir, outcome)
+        except OSError as exc:
+            result.problems.append(f"cannot write {run_dir}/outcome.json: {describe_os_error(exc)}")
+    _print_result(manifest, result, outcome)
     if isinstance(result, ManagedRunResult):
         _console.print(
             f"output: {result.output_uri} generation {result.output_generation} "
@@ -408,18 +483,69 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_manifest(args: argparse.Namespace) -> int:
-    manifest = _manifest(args)
-    backend = manifest.load_backend()
+    if args.target == "check":
+        if args.write:
+            raise UsageError("manifest check: --write belongs to `purelms manifest <slug>`")
+        return _manifest_check(args)
+    if args.files:
+        raise UsageError(f"manifest {args.target}: unexpected arguments {args.files}")
+    task_dir = _root(args) / "backends" / args.target
+    if not (task_dir / PROJECT_NAME).is_file():
+        raise UsageError(
+            f"unknown backend {args.target!r}: no {task_dir / PROJECT_NAME} "
+            "(or `purelms manifest check [FILE ...]` to check manifests)"
+        )
+    project = BackendProject.load(task_dir / PROJECT_NAME)
+    backend = project.load_backend()
+    path = task_dir / MANIFEST_NAME
     if args.write:
-        changed = write_manifest_lists(manifest, backend)
-        _console.print(f"{manifest.path}: {'updated' if changed else 'already up to date'}")
+        changed = write_manifest(task_dir, backend)
+        _console.print(f"{path}: {'updated' if changed else 'already up to date'}")
         return 0
-    problems = manifest_drift(manifest, backend)
+    problems = manifest_drift(path, backend)
     for problem in problems:
-        _errors.print(f"{manifest.path}: {problem}", markup=False)
+        _errors.print(f"{path}: {problem}", markup=False)
     if not problems:
-        _console.print(f"{manifest.path}: agrees with {manifest.module}")
+        _console.print(f"{path}: agrees with {project.module} and {project.path.name}")
     return 1 if problems else 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _manifest_check(args: argparse.Namespace) -> int:
+    """Every installer rule over FILEs (default: every backend and the template)."""
+    with tempfile.TemporaryDirectory(prefix="purelms-template-") as scratch:
+        files = [Path(name) for name in args.files]
+        template: Path | None = None
+        if not files:
+            root = _root(args)
+            files = default_manifest_files(root)
+            template = render_template_manifest(root, Path(scratch))
+            if template is not None:
+                files.append(template)
+        missing = [str(path) for path in files if not path.exists()]
+        if missing:
+            raise UsageError(f"manifest check: no such file or folder: {', '.join(missing)}")
+        failed = 0
+        for path in files:
+            check = check_manifest(path)
+            shown = "templates (rendered for new_task)" if path == template else _shown(check.path)
+            for problem in check.problems:
+                _errors.print(f"{shown}: {problem}", markup=False)
+            if check.ok:
+                _console.print(f"{shown}: installable (slug {check.slug})", markup=False)
+            else:
+                failed += 1
+    if failed:
+        _errors.print(f"manifest check: {failed} of {len(files)} manifest(s) refused", markup=False)
+        return 1
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -482,6 +608,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help="progress_min_interval_seconds for the run (default 0.5)",
     )
+    p_run.add_argument(
+        "--block-config",
+        metavar="FILE",
+        help="a course author's per-block config (Layer 2 JSON); it may only tighten the "
+        "manifest, and the -p values are checked against both before anything runs",
+    )
     p_run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p_run.add_argument(
         "--image",
@@ -530,9 +662,19 @@ def _parser() -> argparse.ArgumentParser:
     p_validate.add_argument("file")
     p_validate.set_defaults(func=cmd_validate)
 
-    p_manifest = sub.add_parser("manifest", help="check (or --write) a manifest against its models")
-    p_manifest.add_argument("slug")
-    p_manifest.add_argument("--write", action="store_true", help="regenerate parameters/outputs")
+    p_manifest = sub.add_parser(
+        "manifest",
+        help="`manifest check [FILE ...]`: every installer rule; `manifest <slug> [--write]`: "
+        "compare (or regenerate) a backend's manifest with its models and declaration",
+    )
+    p_manifest.add_argument("target", metavar="check|SLUG")
+    p_manifest.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="with check: manifests or task folders (default: every backend and the template)",
+    )
+    p_manifest.add_argument("--write", action="store_true", help="regenerate the manifest")
     p_manifest.set_defaults(func=cmd_manifest)
 
     p_serve = sub.add_parser("serve", help="preview a task's frontend bundle on a loopback page")
@@ -558,6 +700,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         code: int = args.func(args)
+    except Refused as exc:
+        for line in exc.lines:
+            _errors.print(f"purelms: error: {line}", markup=False)
+        return 2
     except (
         UsageError,
         RunRequestError,

@@ -19,7 +19,7 @@ from importlib.metadata import version as _version
 from ._backend import Backend
 from ._context import RunContext, StagedFile
 from ._errors import ContractViolation, InputRejected, SimulationFailed
-from ._fields import Outputs, Parameters, output, param
+from ._fields import OpenParameters, Outputs, Parameters, output, param
 
 __version__ = _version("purelms-runtime")
 
@@ -27,6 +27,7 @@ __all__ = [
     "Backend",
     "ContractViolation",
     "InputRejected",
+    "OpenParameters",
     "Outputs",
     "Parameters",
     "RunContext",

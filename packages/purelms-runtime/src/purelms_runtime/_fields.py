@@ -11,15 +11,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-__all__ = ["Outputs", "Parameters", "output", "param"]
+__all__ = ["OpenParameters", "Outputs", "Parameters", "output", "param"]
 
 
 class Parameters(BaseModel):
     """Base of every backend's parameter model: unknown parameters are an error."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpenParameters(Parameters):
+    """An open parameter schema (the manifest's ``parameters: []``): any object is accepted.
+
+    The platform checks nothing about the parameters of an open-schema task, so the model
+    declares no fields (declaring one is a ``TypeError``: it would be a schema, and the
+    manifest could not say it). The function reads what was submitted, exactly as it was
+    received, from :attr:`received`, and checks what it uses itself (raise
+    :class:`~purelms_runtime.InputRejected` for a bad value: status ``failed_runtime``).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if cls.model_fields:
+            names = ", ".join(cls.model_fields)
+            raise TypeError(
+                f"{cls.__name__} is an open parameter schema and declares no fields "
+                f"(got {names}); read values from .received, or subclass Parameters"
+            )
+
+    @property
+    def received(self) -> dict[str, JsonValue]:
+        """The parameters object exactly as the input envelope carried it (a copy)."""
+        return dict(self.model_extra or {})
 
 
 class Outputs(BaseModel):

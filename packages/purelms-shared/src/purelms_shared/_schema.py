@@ -25,6 +25,7 @@ from ._callbacks import CompleteCallback, ProgressCallback
 from ._envelopes import SimulationInputEnvelope, SimulationOutputEnvelope
 from ._evidence import EvidenceManifest
 from ._service import ServiceExecutionRequest
+from ._task_manifest import InteractiveTaskManifest
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",
@@ -44,6 +45,7 @@ SCHEMA_MODELS: Final[tuple[type[WireModel], ...]] = (
     ProgressCallback,
     CompleteCallback,
     ServiceExecutionRequest,
+    InteractiveTaskManifest,
 )
 """Every top-level wire document; nested models end up in each schema's ``$defs``."""
 

@@ -39,7 +39,7 @@ image config, the same under docker and podman and across save/load; see
 ``_container.ContainerEngine.image_id``), and ``describe_image`` records the
 reference, ID and labels. Workers start the container by that ID, not by
 the tag, so a tag rebuilt or moved mid-sweep cannot change the code a task
-runs. An image whose ``io.purelms.backend.slug`` label names another backend
+runs. An image whose ``io.purelms.interactive-task.slug`` label names another backend
 is refused.
 
 ``WorkspaceBundles`` implements ``modelops_contracts.BundleRepository``:
@@ -74,7 +74,7 @@ __all__ = [
 
 BUNDLE_FORMAT = "purelms-source-bundle/1"
 IMAGE_FORMAT = "purelms-image/1"
-SLUG_LABEL = "io.purelms.backend.slug"
+SLUG_LABEL = "io.purelms.interactive-task.slug"
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _SKIPPED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
@@ -161,14 +161,14 @@ def _distribution_entry(dist: metadata.Distribution) -> dict[str, Any]:
 
 
 def _distribution_for(manifest: BackendManifest) -> metadata.Distribution:
-    """The installed distribution of a backend: ``backend.package``, or the one holding its code."""
-    package = manifest.data["backend"].get("package")
-    if isinstance(package, str) and package:
+    """The installed distribution of a backend: its package, or the one holding its code."""
+    package = manifest.package
+    if package:
         try:
             return metadata.distribution(package)
         except metadata.PackageNotFoundError:
             raise ManifestError(
-                f"{manifest.path}: backend.package {package!r} is not installed"
+                f"{manifest.path}: the backend's package {package!r} is not installed"
             ) from None
     spec = importlib.util.find_spec(manifest.module.split(".", 1)[0])
     origin = Path(spec.origin).resolve() if spec and spec.origin else None

@@ -39,6 +39,7 @@ starts stay, for inspection.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import secrets
 import socket
@@ -58,6 +59,8 @@ from purelms_harness import (
     ManifestError,
     RunRequest,
     RunRequestError,
+    model_outputs,
+    model_parameters,
     run_local,
 )
 from purelms_shared import MessageLevel, OutputStatus
@@ -112,6 +115,31 @@ def _message_of(result: LocalRunResult) -> str:
     return f"run ended with status {out.status.value}"
 
 
+@functools.cache
+def _model_specs(module: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """The backend's parameters and outputs in the harness's terms (``integer``, ``array``).
+
+    A result table types its columns from the backend's *models*, which name every output
+    (the manifest declares only those v1 can type: a monthly series is not among them).
+    None when the module cannot be imported here; the manifest's lists are used then.
+    """
+    from importlib import import_module
+
+    try:
+        backend = import_module(module).backend
+        return model_parameters(backend.parameters_model), model_outputs(backend.outputs_model)
+    except (ImportError, AttributeError, ManifestError):
+        return None
+
+
+def _table_specs(
+    manifest: BackendManifest | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if manifest is None:
+        return [], []
+    return _model_specs(manifest.module) or (manifest.parameters, manifest.outputs)
+
+
 def _build_return(
     task: SimTask,
     *,
@@ -124,6 +152,7 @@ def _build_return(
     started: float | None = None,
     worker: str | None = None,
 ) -> SimReturn:
+    parameter_specs, output_specs = _table_specs(manifest)
     table = result_table(
         param_id=task.param_id,
         seed=task.seed,
@@ -131,9 +160,9 @@ def _build_return(
         status=status,
         message=message,
         parameters=task.params.to_dict(),
-        parameter_specs=manifest.parameters if manifest else [],
+        parameter_specs=parameter_specs,
         outputs=outputs,
-        output_specs=manifest.outputs if manifest else [],
+        output_specs=output_specs,
         runtime_seconds=runtime_seconds,
         backend_version=manifest.version if manifest else "",
         run_dir=run_dir,

@@ -19,6 +19,10 @@ parameter model **before anything is submitted**; the first problem is one
 list or value, an unknown parameter name (the known ones are listed), a name
 given twice, a value listed twice, a grid over ``MAX_GRID_POINTS``.
 
+An open-schema backend (``purelms_runtime.OpenParameters``, ``parameters: []`` in its
+manifest, such as echo) takes any NAME; its values are read as JSON where they parse
+(``1``, ``2.5``, ``true``, ``"a,b"``), else as text, and ranges do not apply.
+
 A point holds only the parameters named on the command line, each as the
 model coerced it (``model_dump(mode="json")``); the backend's defaults fill
 the rest at run time. The backend's defaults are part of its bundle digest,
@@ -38,7 +42,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from purelms_harness import model_parameters
-from purelms_runtime import Backend
+from purelms_runtime import Backend, OpenParameters
 from purelms_shared import error_lines
 
 __all__ = ["MAX_GRID_POINTS", "Axis", "GridError", "build_grid", "parse_axes", "unknown_name"]
@@ -86,8 +90,24 @@ def _integer(flag: str, raw: str) -> int:
         raise GridError(f"{flag}: {raw!r} is not an integer") from None
 
 
+_OPEN: Mapping[str, Any] = {"type": "json"}
+"""The spec of every parameter of an open schema: a JSON value, else text."""
+
+
+def _json_or_text(flag: str, raw: str) -> Any:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    if isinstance(value, float) and not math.isfinite(value):
+        raise GridError(f"{flag}: {raw!r} is not a finite number")
+    return value
+
+
 def _scalar(flag: str, raw: str, spec: Mapping[str, Any]) -> Any:
     kind = spec["type"]
+    if kind == "json":
+        return _json_or_text(flag, raw)
     if kind == "number":
         return _number(flag, raw)
     if kind == "integer":
@@ -145,6 +165,8 @@ def _values(flag: str, raw: str, spec: Mapping[str, Any]) -> list[Any]:
             raise GridError(f"{flag}: not a JSON array ({exc})") from None
         if not isinstance(items, list) or not items:
             raise GridError(f"{flag}: a JSON array of values must not be empty")
+        if spec["type"] == "json":  # an open schema: the JSON values as they are
+            return list(items)
         return [
             item if isinstance(item, (bool, int, float)) else _scalar(flag, str(item), spec)
             for item in items
@@ -163,6 +185,7 @@ def _values(flag: str, raw: str, spec: Mapping[str, Any]) -> list[Any]:
 def parse_axes(specs: Sequence[str], backend: Backend[Any, Any], flag: str = "-p") -> list[Axis]:
     """One ``Axis`` per ``NAME=...`` in ``specs`` (syntax, names and types; not ranges)."""
     entries = {entry["name"]: entry for entry in model_parameters(backend.parameters_model)}
+    open_schema = issubclass(backend.parameters_model, OpenParameters)
     axes: list[Axis] = []
     seen: set[str] = set()
     for spec in specs:
@@ -171,12 +194,12 @@ def parse_axes(specs: Sequence[str], backend: Backend[Any, Any], flag: str = "-p
         if not sep or not name:
             raise GridError(f"{flag} {spec!r}: expected NAME=v1,v2,...")
         where = f"{flag} {name}"
-        if name not in entries:
+        if name not in entries and not open_schema:
             raise unknown_name(flag, name, list(entries), "parameter", backend.slug)
         if name in seen:
             raise GridError(f"{where} is given twice; list every value once: {name}=v1,v2,...")
         seen.add(name)
-        axes.append(Axis(name, tuple(_values(where, raw, entries[name]))))
+        axes.append(Axis(name, tuple(_values(where, raw, entries.get(name, _OPEN)))))
     return axes
 
 

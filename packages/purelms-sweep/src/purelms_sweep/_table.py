@@ -14,11 +14,12 @@ exactly one row. Its columns, in order:
 * ``status_message`` (string): empty on success, else the first error
   message of the envelope or the problem, on one line;
 * one column per **parameter** of the task, typed from the backend's
-  manifest (``number`` float64, ``integer`` int64, ``boolean`` bool,
-  ``string``/``choice`` string; a parameter unknown to the manifest as a JSON
+  parameter model (``number`` float64, ``integer`` int64, ``boolean`` bool,
+  ``string``/``choice`` string; a parameter unknown to the model as a JSON
   string). A parameter whose name equals one of the fixed columns is renamed
   ``param.<name>``;
-* one column per **output** of the backend's manifest, null when the run
+* one column per **output** of the backend's output model (every output: the
+  manifest declares only the scalars v1 can type), null when the run
   did not succeed: ``number`` float64, ``integer`` int64, ``boolean`` bool,
   ``string`` string, ``array`` a list column of its item type, ``object`` a
   JSON string (canonical: sorted keys, no spaces). An output whose name
@@ -27,10 +28,12 @@ exactly one row. Its columns, in order:
   (string), ``run_dir`` (string, on the machine that ran it), ``worker``
   (string, ``host:pid``).
 
-The schema depends only on the manifest and the parameter names, so the
-rows of one sweep concatenate into one table: a row for a task that failed
-(even one lost on the cluster) is typed from the same manifest as a success
-row. Should two rows still disagree on a column's type (a row built without
+The schema depends only on the backend's models and the parameter names, so
+the rows of one sweep concatenate into one table: a row for a task that failed
+(even one lost on the cluster) is typed from the same models as a success row.
+Where the backend's module cannot be imported, the manifest's v1 lists type the
+columns (``enum`` string; numbers float64; undeclared outputs absent).
+Should two rows still disagree on a column's type (a row built without
 its manifest), ``stack`` turns that column into JSON strings rather than
 losing the sweep. ``write_csv`` writes lists as JSON arrays (CSV has no list
 type) and nulls as empty fields; ``csv_row`` is the same for one row.
@@ -82,9 +85,9 @@ def _parameter_type(spec: Mapping[str, Any] | None) -> Any:
     if spec is None:
         return None  # not a parameter of the manifest: JSON string
     kind = spec.get("type")
-    if kind == "choice":
-        choices = spec.get("choices") or []
-        return pa.string() if all(isinstance(c, str) for c in choices) else None
+    if kind in ("choice", "enum"):  # the models' choice, the manifest's enum ({value, label})
+        values = [c["value"] if isinstance(c, dict) else c for c in spec.get("choices") or []]
+        return pa.string() if all(isinstance(v, str) for v in values) else None
     return _SCALARS.get(str(kind))
 
 
@@ -93,6 +96,8 @@ def _output_type(spec: Mapping[str, Any]) -> Any:
     if kind == "array":
         item = _SCALARS.get(str(spec.get("items")))
         return pa.list_(item) if item is not None else None
+    if kind == "enum":
+        return pa.string()
     return _SCALARS.get(str(kind))
 
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { coerceValues } from "../../../../frontend/shared/form";
+import { coerceValues, formHtml } from "../../../../frontend/shared/form";
 import { pollingFollow, type RunSnapshot } from "../../../../frontend/shared/mount";
 import { statusHtml, statusView } from "../../../../frontend/shared/status";
 
@@ -69,6 +69,25 @@ test("numbers are coerced and range-checked; booleans and choices too", () => {
   const bad = coerceValues(specs, { a: "9", n: "1.5", b: false, c: "z" });
   assert.deepEqual(Object.keys(bad.errors).sort(), ["a", "c", "n"]);
   assert.equal(bad.errors["a"], "a must be at most 5 m");
+});
+
+test("v1 enum parameters show their labels and submit their values", () => {
+  const specs = [
+    {
+      name: "z",
+      type: "enum",
+      label: "Zone",
+      choices: [
+        { value: "4A", label: "Mixed-humid" },
+        { value: "5A", label: "Cool <humid>" },
+      ],
+    },
+  ];
+  const html = formHtml(specs, { z: "5A" });
+  assert.match(html, /<option value="5A" selected>Cool &lt;humid&gt;<\/option>/);
+  assert.match(html, /<option value="4A">Mixed-humid<\/option>/);
+  assert.deepEqual(coerceValues(specs, { z: "4A" }), { values: { z: "4A" }, errors: {} });
+  assert.equal(coerceValues(specs, { z: "6A" }).errors["z"], "Zone: choose one of the listed options");
 });
 
 test("pollingFollow reports changes until a terminal status", async () => {

@@ -56,7 +56,7 @@ def echo_manifest() -> BackendManifest:
     return discover(REPO)["echo"]
 
 
-MakeBackend = Callable[[str, str], tuple[BackendManifest, dict[str, str]]]
+MakeBackend = Callable[..., tuple[BackendManifest, dict[str, str]]]
 
 
 def minimal_manifest(slug: str, **backend: object) -> dict[str, object]:
@@ -83,12 +83,13 @@ def minimal_manifest(slug: str, **backend: object) -> dict[str, object]:
 def make_backend(tmp_path: Path) -> MakeBackend:
     """Write a throwaway backend module; returns its manifest and the env that finds it.
 
-    The module body is given as source; it must define ``backend``. Test-only
+    The module body is given as source; it must define ``backend``; keyword arguments
+    go to the manifest's ``backend`` table (e.g. ``progress_reporting="percentage"``). Test-only
     backends live in a temporary folder on PYTHONPATH so that the harness runs
     them with ``python -m`` exactly like a real backend.
     """
 
-    def make(name: str, body: str) -> tuple[BackendManifest, dict[str, str]]:
+    def make(name: str, body: str, **backend: object) -> tuple[BackendManifest, dict[str, str]]:
         package_dir = tmp_path / "test_backends"
         package_dir.mkdir(exist_ok=True)
         header = textwrap.dedent(
@@ -103,7 +104,7 @@ def make_backend(tmp_path: Path) -> MakeBackend:
         (package_dir / f"{name}.py").write_text(header + textwrap.dedent(body) + footer)
         manifest_path = tmp_path / name / "interactive_task.yaml"
         manifest_path.parent.mkdir()
-        data = minimal_manifest(name)
+        data = minimal_manifest(name, **backend)
         manifest = BackendManifest(path=manifest_path, task=parse_task_manifest(data), module=name)
         return manifest, {"PYTHONPATH": str(package_dir)}
 

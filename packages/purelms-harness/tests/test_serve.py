@@ -79,9 +79,10 @@ def test_a_run_reports_real_progress_then_its_output_envelope(preview: PreviewSe
     seen = _follow(preview.url, run_id)
     statuses = [s["status"] for s in seen]
     assert statuses[-1] == "success"
-    assert "running" in statuses
+    assert set(statuses) <= {"pending", "dispatched", "running", "success"}
+    # echo's progress_reporting is `none`: the page is never shown a percentage.
     progress = [s["progress"]["progress_pct"] for s in seen if s["progress"]]
-    assert progress, "no progress callback reached the page"
+    assert progress == []
     status, envelope = _get(f"{preview.url}api/runs/{run_id}/output")
     assert status == 200
     assert envelope["schema_version"] == "purelms.output.v1"

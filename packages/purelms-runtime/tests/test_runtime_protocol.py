@@ -27,7 +27,7 @@ from purelms_shared import (
     parse_output_envelope,
 )
 
-MakeBackend = Callable[[str, str], tuple[BackendManifest, dict[str, str]]]
+MakeBackend = Callable[..., tuple[BackendManifest, dict[str, str]]]
 
 
 def test_echo_success_writes_output_callbacks_and_evidence(
@@ -206,15 +206,37 @@ def test_crashing_backend_process_is_failed_runtime(
 
 
 def test_progress_is_throttled_without_losing_the_latest(
-    echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
+    make_backend: MakeBackend, server: CallbackServer, tmp_path: Path
 ) -> None:
+    manifest, env = make_backend(
+        "measured",
+        """
+        import time
+
+        class P(Parameters):
+            pass
+
+        class R(Outputs):
+            done: bool = output(label="Done")
+
+        def run(params: P, ctx: RunContext) -> R:
+            for step in range(20):  # 5 % of the work every 0.1 s
+                ctx.progress(step * 5, f"step {step}")
+                time.sleep(0.1)
+            return R(done=True)
+
+        backend = Backend(run, slug="measured", version="0.0.1")
+        """,
+        progress_reporting="percentage",
+    )
     interval = 0.4
-    request = RunRequest(parameters={"delay_seconds": 2.0}, progress_min_interval_seconds=interval)
-    result = run_local(echo_manifest, request, server=server, run_dir=tmp_path / "run")
+    request = RunRequest(progress_min_interval_seconds=interval, env=env)
+    result = run_local(manifest, request, server=server, run_dir=tmp_path / "run")
     assert result.status is OutputStatus.SUCCESS
     progress = [c for c in result.callbacks if c.event is BackendCallbackEvent.PROGRESS]
-    # echo reports 20 steps in 2 s; throttled to one per 0.4 s that is about 5-8 callbacks.
-    assert 3 <= len(progress) <= 8
+    # 20 steps in 2 s go out as the milestones 0, 25, 50, 75 and 100 (each at most once),
+    # at most one per 0.4 s.
+    assert 3 <= len(progress) <= 5
     # While the function runs, at most one per interval; the final state is flushed at
     # once when it returns (never throttled), before the complete callback.
     gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(progress[:-1])]

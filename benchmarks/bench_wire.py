@@ -39,6 +39,7 @@ from purelms_shared import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 import baseline
+from _report import figure
 
 RUN_ID = "6f1c2b9e-4d3a-4e8f-9b7c-2a5d1e0f3c84"
 OUTPUT_TARGET_BYTES = 2048
@@ -197,8 +198,7 @@ def _per_call(function: Callable[[], object], number: int) -> float:
 
 
 def _target_line(name: str, ratio: float, baseline_name: str) -> str:
-    verdict = "ok" if ratio <= TARGET else "MISS"
-    return f"  {name}: {ratio:.2f}\u00d7 {baseline_name} (target \u2264 {TARGET}) {verdict}"
+    return figure(name, ratio, baseline_name, TARGET)
 
 
 def compare(

@@ -57,6 +57,7 @@ from purelms_shared import (
 )
 
 from ._identity import IdentityError, LoopbackIdentity
+from ._loopback import ServerThread
 
 __all__ = ["MAX_BODY_BYTES", "CallbackServer", "ReceivedCallback"]
 
@@ -133,7 +134,7 @@ class CallbackServer:
         self._lock = threading.Condition()
         self._runs: dict[str, _Run] = {}
         self._httpd = _QuietServer((host, port), self._handler_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = ServerThread(self._httpd, "purelms-callbacks")
 
     @property
     def port(self) -> int:
@@ -153,8 +154,7 @@ class CallbackServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._thread.stop()
 
     def __enter__(self) -> CallbackServer:
         return self.start()

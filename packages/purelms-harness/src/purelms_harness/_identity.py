@@ -35,8 +35,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from ._loopback import ServerThread
 
 __all__ = ["IdentityError", "LoopbackIdentity"]
 
@@ -55,6 +54,10 @@ class LoopbackIdentity:
     """``with LoopbackIdentity() as identity: env = identity.environment()``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
+        # cryptography and google-auth load here, not at import: `purelms` imports this
+        # module on every start, and only the managed path needs them.
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
         from google.auth import crypt
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -78,7 +81,7 @@ class LoopbackIdentity:
         #: Audiences of the tokens minted so far, in order.
         self.minted: list[str] = []
         self._httpd = _Server((host, 0), self._handler_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = ServerThread(self._httpd, "purelms-identity")
 
     @property
     def address(self) -> str:
@@ -107,8 +110,7 @@ class LoopbackIdentity:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._thread.stop()
 
     def mint(self, audience: str) -> str:
         from google.auth import jwt

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import yaml
-from jinja2.sandbox import SandboxedEnvironment
 
 from ._manifest import MANIFEST_NAME, ManifestError, read_manifest_data, task_problems
 
@@ -64,6 +62,9 @@ def check_manifest(path: Path) -> ManifestCheck:
 
 def _template_answers(config: dict[str, Any], folder_name: str) -> dict[str, Any]:
     """copier.yml's question defaults, rendered in order as copier renders them."""
+    import jinja2  # only to render the template (not on every `purelms` start)
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined)
     answers: dict[str, Any] = {"_folder_name": folder_name}
     for name, question in config.items():
@@ -88,6 +89,9 @@ def render_template_manifest(root: Path, into: Path) -> Path | None:
     source = subdirectory / _TEMPLATE_MANIFEST
     if not source.is_file():
         return None
+    import jinja2  # only to render the template (not on every `purelms` start)
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, **config.get("_envops", {}))
     text = env.from_string(source.read_text(encoding="utf-8")).render(
         **_template_answers(config, TEMPLATE_FOLDER_NAME)

@@ -38,6 +38,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from ._loopback import ServerThread
+
 __all__ = ["ObjectStore", "StoreRequest", "StoredObject"]
 
 _GS = re.compile(r"^gs://(?P<bucket>[a-z0-9][a-z0-9._-]+)/(?P<name>.+)$")
@@ -78,7 +80,7 @@ class ObjectStore:
         self._generation = time.time_ns() // 1000
         self.requests: list[StoreRequest] = []
         self._httpd = _Server((host, 0), self._handler_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = ServerThread(self._httpd, "purelms-object-store")
 
     @property
     def base_url(self) -> str:
@@ -95,8 +97,7 @@ class ObjectStore:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._thread.stop()
 
     # ------------------------------------------------------------------ direct access
 

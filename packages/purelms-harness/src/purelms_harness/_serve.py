@@ -29,6 +29,7 @@ from purelms_shared import ProgressCallback
 
 from ._callback_server import MAX_BODY_BYTES, CallbackServer, ReceivedCallback
 from ._local_run import RunRequest, default_run_dir, run_local
+from ._loopback import ServerThread
 from ._manifest import BackendManifest
 
 __all__ = ["BundleError", "PreviewServer", "bundle_path", "ensure_bundle"]
@@ -130,7 +131,7 @@ class PreviewServer:
         self._callbacks = CallbackServer(token=secrets.token_urlsafe(24))
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = ServerThread(self._httpd, "purelms-serve")
 
     @property
     def url(self) -> str:
@@ -143,8 +144,7 @@ class PreviewServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._thread.stop()
         for thread in list(self._threads):
             thread.join(timeout=self.manifest.default_timeout_seconds + 60)
         self._callbacks.stop()

@@ -14,14 +14,22 @@ The protocol's environment names, file names and exit codes are public in
 :mod:`purelms_runtime.protocol` for whatever starts a backend.
 """
 
-from importlib.metadata import version as _version
-
 from ._backend import Backend
 from ._context import RunContext, StagedFile
 from ._errors import ContractViolation, InputRejected, SimulationFailed
 from ._fields import OpenParameters, Outputs, Parameters, output, param
 
-__version__ = _version("purelms-runtime")
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` is read from the installed distribution on first use: importing
+    # importlib.metadata costs tens of milliseconds, paid by every backend process at
+    # start otherwise (see benchmarks/bench_backend_start.py).
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("purelms-runtime")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Backend",

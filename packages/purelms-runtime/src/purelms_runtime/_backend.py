@@ -40,7 +40,19 @@ R = TypeVar("R", bound=Outputs)
 class Backend(Generic[P, R]):
     """A backend's function, its parameter and output models, slug and version."""
 
-    def __init__(self, function: Callable[[P, RunContext], R], *, slug: str, version: str) -> None:
+    def __init__(
+        self,
+        function: Callable[[P, RunContext], R],
+        *,
+        slug: str,
+        version: str | None = None,
+        distribution: str | None = None,
+    ) -> None:
+        if (version is None) == (distribution is None):
+            raise TypeError(
+                "Backend needs exactly one of version= (a string) or distribution= (the "
+                "installed distribution whose version is the backend's, read on first use)"
+            )
         hints = get_type_hints(function)
         parameters = list(inspect.signature(function).parameters)
         if len(parameters) != 2:
@@ -58,9 +70,25 @@ class Backend(Generic[P, R]):
             )
         self.function = function
         self.slug = slug
-        self.version = version
+        self.distribution = distribution
+        self._version = version
         self.parameters_model: type[P] = params_model  # type: ignore[assignment]
         self.outputs_model: type[R] = outputs_model  # type: ignore[assignment]
+
+    @property
+    def version(self) -> str:
+        """The backend's version: ``version=`` as given, or its distribution's.
+
+        Read from the installed distribution on first use rather than at import, because
+        importing importlib.metadata costs every backend process tens of milliseconds
+        at start, and a run never needs the version (the harness and the manifest do).
+        """
+        if self._version is None:
+            from importlib.metadata import version
+
+            assert self.distribution is not None
+            self._version = version(self.distribution)
+        return self._version
 
     def validate_parameters(self, raw: Mapping[str, Any]) -> P:
         """Validate raw envelope parameters; raises pydantic.ValidationError."""

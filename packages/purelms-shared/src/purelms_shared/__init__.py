@@ -10,8 +10,6 @@ it; an incompatible change is a new ``...V2`` class beside v1, registered in
 the versioned parsers, and v1 keeps parsing forever.
 """
 
-from importlib.metadata import version as _version
-
 from ._callbacks import CompleteCallback, ProgressCallback
 from ._constants import (
     EVIDENCE_SCHEMA_V1,
@@ -86,7 +84,17 @@ from ._task_manifest import (
     parse_task_manifest,
 )
 
-__version__ = _version("purelms-shared")
+
+def __getattr__(name: str) -> str:
+    # ``__version__`` is read from the installed distribution on first use: importing
+    # importlib.metadata costs tens of milliseconds, paid by every backend process at
+    # start otherwise (see benchmarks/bench_backend_start.py).
+    if name == "__version__":
+        from importlib.metadata import version
+
+        return version("purelms-shared")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "EVIDENCE_SCHEMA_V1",

@@ -72,7 +72,7 @@ __all__ = [
 class WireModel(BaseModel):
     """Base of every wire model: unknown fields are an error, instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 StrictText = Annotated[str, Strict()]

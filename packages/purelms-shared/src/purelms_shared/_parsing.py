@@ -24,7 +24,8 @@ so callers handle one exception type and render it with :func:`format_validation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cached_property
 from typing import Any, Final, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -88,9 +89,14 @@ class _Registry(Generic[_M]):
     def __init__(self, versions: Mapping[str, type[_M]]) -> None:
         self.versions = versions
         self.newest = list(versions.values())[-1]
-        # What Model.model_validate_json calls, without its keyword handling: the same
-        # validator, so the same verdict, a little sooner.
-        self.validate_json = self.newest.__pydantic_validator__.validate_json
+
+    @cached_property
+    def validate_json(self) -> Callable[[str | bytes], Any]:
+        """What Model.model_validate_json calls, without its keyword handling: the same
+        validator, so the same verdict, a little sooner. Looked up on first use, because
+        the models are built on first use (``defer_build``): a process that never parses
+        an evidence manifest never builds its validator."""
+        return self.newest.__pydantic_validator__.validate_json
 
 
 def _parse(data: WireDocument, registry: _Registry[_M]) -> _M:

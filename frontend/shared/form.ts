@@ -147,8 +147,10 @@ export function boundsOf(field: Field, limits: Limits | undefined): { min: numbe
   return { min, max };
 }
 
+/** Whole steps from a whole minimum and a whole default: the parameter counts (hours, items). */
 function wholeNumbersOnly(field: Field): boolean {
-  return field.step !== null && Number.isInteger(field.step) && (field.min === null || Number.isInteger(field.min));
+  const whole = (v: unknown): boolean => v === null || (typeof v === "number" && Number.isInteger(v));
+  return field.step !== null && Number.isInteger(field.step) && whole(field.min) && whole(field.default);
 }
 
 /** Why `value` is not allowed for `field` (in plain words), or null. */

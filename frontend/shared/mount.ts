@@ -34,7 +34,7 @@ import { type Escape, escapeHtml } from "./html";
 import type { TaskMetadata } from "./layer1";
 import { type RunState, RunSession, fieldErrorsOf, progressView } from "./lifecycle";
 import { createOwnProgressBar } from "./progress";
-import { type Notes, type OutputView, effectiveOutputs, resultsHtml } from "./results";
+import { type Formats, type Notes, type OutputView, effectiveOutputs, resultsHtml } from "./results";
 import { messagesHtml, outcomeHtml, statusPanelHtml, statusText } from "./status";
 import { STYLES } from "./styles";
 
@@ -58,6 +58,10 @@ export interface BundleOptions {
   limits?: (values: Values, fields: Field[]) => LimitsByName;
   /** Notes under output cards and rows. */
   notes?: Notes;
+  /** How output values read (default: numbers formatted, strings as they are). */
+  formats?: Formats;
+  /** Learner-facing labels that replace the manifest's, per output. */
+  outputLabels?: Record<string, string>;
   /** HTML after the declared outputs of a success (charts, breakdowns). */
   renderExtra?: (context: ResultContext) => string;
   /** A sentence above the form, for the learner. */
@@ -80,7 +84,10 @@ export function createMount(options: BundleOptions): Mount {
     const available = helpers?.meta?.backendAvailable !== false;
     const open = options.task.parameters.length === 0;
     const fields = effectiveFields(options.task.parameters, cfg.parameters, options.form);
-    const views = effectiveOutputs(options.task.outputs, cfg.outputs);
+    const views = effectiveOutputs(options.task.outputs, cfg.outputs).map((v) => ({
+      ...v,
+      label: options.outputLabels?.[v.name] ?? v.label,
+    }));
     const lastRun = cfg.last_run && typeof cfg.last_run === "object" ? cfg.last_run : undefined;
     const idOf = (name: string): string => `${uid}-p-${name}`;
     const computeLimits = (v: Values): LimitsByName => options.limits?.(v, fields) ?? {};
@@ -306,7 +313,7 @@ export function createMount(options: BundleOptions): Mount {
             html += outcomeHtml(outcomeOf(state.outputs), esc);
             const context: ResultContext = { esc, outputs: state.outputs, views, uid };
             try {
-              html += resultsHtml(state.outputs, views, esc, options.notes) + (options.renderExtra?.(context) ?? "");
+              html += resultsHtml(state.outputs, views, esc, options.notes, options.formats) + (options.renderExtra?.(context) ?? "");
             } catch {
               html += `<p class="plms-error" role="alert">The results arrived but could not be displayed.</p>`;
             }

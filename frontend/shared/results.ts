@@ -39,19 +39,33 @@ export function valueText(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Per output: a note under its value, from all the outputs. */
 export type Notes = Record<string, (outputs: Record<string, unknown>) => string>;
+/** Per output: how its value reads (instead of `valueText`). */
+export type Formats = Record<string, (value: unknown) => string>;
+
+function shown(name: string, outputs: Record<string, unknown>, formats: Formats): string {
+  const format = formats[name];
+  return format ? format(outputs[name]) : valueText(outputs[name]);
+}
 
 function unitHtml(unit: string, esc: Escape): string {
   const shown = prettyUnit(unit);
   return shown ? ` <small class="plms-unit">${esc(shown)}</small>` : "";
 }
 
-export function cardHtml(view: OutputView, outputs: Record<string, unknown>, esc: Escape, notes: Notes = {}): string {
+export function cardHtml(
+  view: OutputView,
+  outputs: Record<string, unknown>,
+  esc: Escape,
+  notes: Notes = {},
+  formats: Formats = {},
+): string {
   const note = notes[view.name]?.(outputs) ?? "";
   return (
     `<div class="plms-card" data-output="${esc(view.name)}">` +
     `<div class="plms-card-label">${esc(view.label)}</div>` +
-    `<div class="plms-card-value">${esc(valueText(outputs[view.name]))}${unitHtml(view.unit, esc)}</div>` +
+    `<div class="plms-card-value">${esc(shown(view.name, outputs, formats))}${unitHtml(view.unit, esc)}</div>` +
     (note ? `<div class="plms-card-note">${esc(note)}</div>` : "") +
     `</div>`
   );
@@ -63,18 +77,20 @@ export function resultsHtml(
   views: OutputView[],
   esc: Escape,
   notes: Notes = {},
+  formats: Formats = {},
 ): string {
   const present = views.filter((v) => v.name in outputs);
   const cards = present.filter((v) => v.hint === "value-card");
   const alerts = present.filter((v) => v.hint === "alert" && outputs[v.name] !== 0 && outputs[v.name] !== false && outputs[v.name] !== "");
   const rows = present.filter((v) => v.hint !== "value-card" && v.hint !== "alert");
   let html = "";
-  if (cards.length) html += `<div class="plms-cards">${cards.map((v) => cardHtml(v, outputs, esc, notes)).join("")}</div>`;
+  if (cards.length) html += `<div class="plms-cards">${cards.map((v) => cardHtml(v, outputs, esc, notes, formats)).join("")}</div>`;
   for (const v of alerts) {
+    const note = notes[v.name]?.(outputs) ?? v.description;
     html +=
       `<p class="plms-alert" data-output="${esc(v.name)}"><strong>${esc(v.label)}:</strong> ` +
-      `${esc(valueText(outputs[v.name]))}${unitHtml(v.unit, esc)}` +
-      (v.description ? ` <small>${esc(v.description)}</small>` : "") +
+      `${esc(shown(v.name, outputs, formats))}${unitHtml(v.unit, esc)}` +
+      (note ? ` <small>${esc(note)}</small>` : "") +
       `</p>`;
   }
   if (rows.length) {
@@ -85,7 +101,7 @@ export function resultsHtml(
           const note = notes[v.name]?.(outputs) ?? "";
           return (
             `<tr data-output="${esc(v.name)}"><th scope="row">${esc(v.label)}</th>` +
-            `<td>${esc(valueText(outputs[v.name]))}${unitHtml(v.unit, esc)}` +
+            `<td>${esc(shown(v.name, outputs, formats))}${unitHtml(v.unit, esc)}` +
             (note ? ` <small>${esc(note)}</small>` : "") +
             `</td></tr>`
           );

@@ -26,7 +26,7 @@ export interface BarGeometry {
 
 export const WIDTH = 480;
 export const HEIGHT = 300;
-const PAD = { left: 52, right: 8, top: 36, bottom: 30 };
+const PAD = { left: 52, right: 8, top: 40, bottom: 30 };
 
 function series(values: unknown): number[] {
   return Array.isArray(values) ? values.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : 0)) : [];
@@ -60,7 +60,7 @@ export function monthlyChartHtml(rawHeating: unknown, rawCooling: unknown, esc: 
     const y = PAD.top + plotH - f * plotH;
     return (
       `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" stroke="#d0d0d0"/>` +
-      `<text x="${PAD.left - 6}" y="${y + 5}" text-anchor="end" font-size="14">${esc(formatNumber(f * max))}</text>`
+      `<text x="${PAD.left - 6}" y="${y + 5}" text-anchor="end" font-size="15">${esc(formatNumber(f * max))}</text>`
     );
   });
   const rects = bars.map(
@@ -71,12 +71,12 @@ export function monthlyChartHtml(rawHeating: unknown, rawCooling: unknown, esc: 
   );
   const labels = MONTHS.map((m, i) => {
     const x = PAD.left + ((i + 0.5) * (WIDTH - PAD.left - PAD.right)) / 12;
-    return `<text x="${x.toFixed(1)}" y="${HEIGHT - PAD.bottom + 20}" text-anchor="middle" font-size="13">${m}</text>`;
+    return `<text x="${x.toFixed(1)}" y="${HEIGHT - PAD.bottom + 20}" text-anchor="middle" font-size="15">${m}</text>`;
   });
   const legend =
-    `<g font-size="14" transform="translate(${PAD.left},8)">` +
+    `<g font-size="15" transform="translate(${PAD.left},6)">` +
     `<rect width="16" height="16" fill="#b3411f" stroke="#6e2410"/><text x="22" y="13">Heating (solid)</text>` +
-    `<rect x="150" width="16" height="16" fill="url(#${hatch})" stroke="#1f4f8f"/><text x="172" y="13">Cooling (hatched)</text>` +
+    `<rect x="160" width="16" height="16" fill="url(#${hatch})" stroke="#1f4f8f"/><text x="182" y="13">Cooling (hatched)</text>` +
     `</g>`;
   const svg =
     `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="${title}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui,sans-serif">` +
@@ -84,7 +84,7 @@ export function monthlyChartHtml(rawHeating: unknown, rawCooling: unknown, esc: 
     `<defs><pattern id="${hatch}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
     `<rect width="6" height="6" fill="#dbe7f7"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1f4f8f" stroke-width="2.5"/></pattern></defs>` +
     ticks.join("") +
-    `<text x="14" y="${PAD.top + plotH / 2}" font-size="14" transform="rotate(-90 14 ${PAD.top + plotH / 2})" text-anchor="middle">kWh</text>` +
+    `<text x="${PAD.left - 6}" y="${PAD.top - 14}" text-anchor="end" font-size="15">kWh</text>` +
     rects.join("") +
     labels.join("") +
     legend +

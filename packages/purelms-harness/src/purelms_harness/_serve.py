@@ -265,7 +265,9 @@ class PlatformServer:
                 raise PortInUse(port) from exc
             raise
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -276,6 +278,10 @@ class PlatformServer:
     def bundle_url(self) -> str:
         task = self.manifest.task
         return f"/static/backends/{task.slug}/{task.version}/{task.frontend.bundle}"
+
+    def close(self) -> None:
+        """Release the port of a server that was never started."""
+        self._httpd.server_close()
 
     def start(self) -> PlatformServer:
         self._callbacks.start()

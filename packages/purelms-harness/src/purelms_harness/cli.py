@@ -554,13 +554,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
     config = _block_config(args, manifest)
     root = find_repo_root(Path(args.root) if args.root else None)
-    try:
-        bundle = ensure_bundle(manifest, root, log=lambda line: _errors.print(line, markup=False))
-    except BundleError as exc:
+    try:  # the port first: a busy port is told before any build
+        server = PlatformServer(manifest, root, bundle=None, block_config=config, port=args.port)
+    except PortInUse as exc:
         raise UsageError(str(exc)) from exc
     try:
-        server = PlatformServer(manifest, root, bundle=bundle, block_config=config, port=args.port)
-    except PortInUse as exc:
+        server.bundle = ensure_bundle(
+            manifest, root, log=lambda line: _errors.print(line, markup=False)
+        )
+    except BundleError as exc:
+        server.close()
         raise UsageError(str(exc)) from exc
     with server:
         block = f" as configured by {args.block_config}" if args.block_config else ""

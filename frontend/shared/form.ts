@@ -69,6 +69,8 @@ export interface FormOptions {
   /** Learner-facing wording that replaces the manifest's label or description. */
   text?: Record<string, FieldText>;
   groups?: FieldGroup[];
+  /** Fields that take a whole row of the grid (long choice labels). */
+  wide?: string[];
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -332,7 +334,14 @@ function controlHtml(field: Field, value: Scalar | null, esc: Escape, id: string
 }
 
 /** One field: label (with unit), control, range, help, note and error slot. */
-export function fieldHtml(field: Field, value: Scalar | null, esc: Escape, id: string, limits?: Limits): string {
+export function fieldHtml(
+  field: Field,
+  value: Scalar | null,
+  esc: Escape,
+  id: string,
+  limits?: Limits,
+  wide = false,
+): string {
   if (!field.visible) return "";
   const name = attr(esc, field.name);
   const unit = prettyUnit(field.unit);
@@ -348,7 +357,7 @@ export function fieldHtml(field: Field, value: Scalar | null, esc: Escape, id: s
   const note = `<small class="plms-note" data-note-for="${name}">${esc(field.enabled ? (limits?.note ?? "") : "")}</small>`;
   const error = `<small class="plms-error" data-error-for="${name}" role="alert"></small>`;
   return (
-    `<div class="plms-field" data-field="${name}"${field.enabled ? "" : ' data-locked="course"'}>` +
+    `<div class="plms-field${wide ? " plms-wide" : ""}" data-field="${name}"${field.enabled ? "" : ' data-locked="course"'}>` +
     label +
     controlHtml(field, value, esc, id, limits) +
     range +
@@ -381,7 +390,10 @@ export function formHtml(
     .map((group) => {
       const members = group.names.map((n) => byName.get(n)).filter((f): f is Field => f !== undefined && f.visible);
       if (!members.length) return "";
-      const body = members.map((f) => fieldHtml(f, values[f.name] ?? null, esc, idOf(f.name), limits[f.name])).join("");
+      const wide = new Set(options.wide ?? []);
+      const body = members
+        .map((f) => fieldHtml(f, values[f.name] ?? null, esc, idOf(f.name), limits[f.name], wide.has(f.name)))
+        .join("");
       return (
         `<details class="plms-group"${group.open === false ? "" : " open"}>` +
         `<summary>${esc(group.title)}</summary><div class="plms-grid">${body}</div></details>`

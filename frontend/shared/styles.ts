@@ -11,6 +11,8 @@ export const STYLES = `
 .plms-task .plms-group>summary{cursor:pointer;font-weight:700;padding:.5rem 0;min-height:2.2rem}
 .plms-task .plms-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,17rem),1fr));gap:.8rem 1.4rem;padding:.2rem 0 .8rem}
 .plms-task .plms-field{display:flex;flex-direction:column;gap:.2rem;min-width:0}
+.plms-task .plms-wide{grid-column:1/-1}
+.plms-task .plms-wide select{max-width:36rem}
 .plms-task .plms-label{font-weight:600;font-size:.92rem}
 .plms-task .plms-unit{font-weight:400;color:#444}
 .plms-task .plms-check{display:flex;gap:.5rem;align-items:center;font-weight:600;font-size:.92rem;min-height:2.2rem}

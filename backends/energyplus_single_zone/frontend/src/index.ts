@@ -72,6 +72,7 @@ export const mount = createMount({
     text: TEXT,
     // "custom" needs a weather file, which a submission (parameters only) cannot carry.
     hiddenChoices: { climate: ["custom"] },
+    wide: ["climate"],
   },
   limits: energyPlusLimits,
   notes: NOTES,

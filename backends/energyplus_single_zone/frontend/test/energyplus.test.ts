@@ -118,7 +118,15 @@ test("inputs a switch makes meaningless are disabled while it is off", () => {
 });
 
 test("the form has one named control per parameter, in groups, with learner units", () => {
-  const html = formHtml(fields, defaultValues(fields), escapeHtml, (n) => `x-${n}`, { groups: GROUPS }, energyPlusLimits(defaultValues(fields)));
+  const html = formHtml(
+    fields,
+    defaultValues(fields),
+    escapeHtml,
+    (n) => `x-${n}`,
+    { groups: GROUPS, wide: ["climate"] },
+    energyPlusLimits(defaultValues(fields)),
+  );
+  assert.match(html, /class="plms-field plms-wide" data-field="climate"/);
   for (const p of TASK.parameters) assert.match(html, new RegExp(`name="${p.name}"`), p.name);
   assert.match(html, /Window area, south facade <span class="plms-unit">\(m²\)<\/span>/);
   assert.match(html, /Wall U-value <span class="plms-unit">\(W\/\(m²·K\)\)<\/span>/);

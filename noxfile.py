@@ -247,11 +247,13 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def frontend(session: nox.Session) -> None:
-    """Every backends/*/frontend bundle: npm ci, tsc, build, unit tests; then the browser test.
+    """Every backends/*/frontend bundle: npm ci, tsc, build, unit tests; then the browser tests.
 
-    The browser test drives `purelms serve energyplus_single_zone` in headless Debian
-    chromium (/usr/bin/chromium, or $CHROMIUM) with playwright-core; screenshots go to
-    runs/screenshots/. A missing node, npm or chromium fails the session.
+    The browser tests (frontend/tests, an npm project of their own in frontend/tests/browser)
+    mount every bundle in a minimal platform host and drive `purelms serve
+    energyplus_single_zone` end to end, in headless Debian chromium (/usr/bin/chromium, or
+    $CHROMIUM) with playwright-core; screenshots go to runs/screenshots/. A missing node, npm
+    or chromium fails the session.
     """
     _require_system_packages(session, {"node": "nodejs", "npm": "npm", "chromium": "chromium"})
     _sync(session)
@@ -262,6 +264,8 @@ def frontend(session: nox.Session) -> None:
             session.run("npm", "run", "typecheck", external=True)
             session.run("npm", "run", "build", external=True)
             session.run("npm", "test", external=True)
+    with session.chdir(ROOT / "frontend" / "tests" / "browser"):
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run(
         "pytest",
         "frontend/tests",

@@ -1,102 +1,101 @@
-// How every run status looks: one pure function from (snapshot, envelope) to a view, and one
-// from the view to HTML. A status this code does not know gets an explicit fallback panel.
-import { esc } from "./html";
-import type { Message, RunSnapshot, SimulationOutputEnvelope } from "./mount";
+// How each run status reads to a learner (platform.md §3), as pure functions returning HTML.
+// `pending` is the preparation, `dispatched` the start of the simulation environment (never
+// with a percentage), `running` the simulation with its percentage and step when known, and
+// each terminal status its own title. A status this code does not know gets an explicit
+// fallback, never an empty panel.
+import type { RunMessage, RunOutcome } from "./contract";
+import { type Escape, formatNumber } from "./html";
 
 export type StatusKind = "active" | "success" | "failure" | "unknown";
 
-export interface StatusView {
-  status: string;
+export interface StatusText {
   kind: StatusKind;
   title: string;
   detail: string;
-  /** 0..100 while active (null when no progress has arrived yet). */
-  progressPct: number | null;
-  step: string;
-  messages: Message[];
 }
 
-const TITLES: Record<string, [StatusKind, string, string]> = {
-  pending: ["active", "Waiting to start", "The run is queued."],
-  dispatched: ["active", "Starting", "The simulation container is starting."],
-  running: ["active", "Running", "The simulation is running."],
-  success: ["success", "Finished", "The run finished successfully."],
-  failed_simulation: ["failure", "Simulation failed", "The simulation engine could not complete this model."],
-  failed_runtime: ["failure", "Run failed", "The run failed before or outside the simulation (for example, invalid parameters)."],
-  cancelled: ["failure", "Cancelled", "The run was cancelled before it finished."],
-  timed_out: ["failure", "Timed out", "The run took longer than its time limit and was stopped."],
+const TEXTS: Record<string, StatusText> = {
+  pending: { kind: "active", title: "Preparing your run", detail: "Your parameters were accepted; the run is being prepared." },
+  dispatched: {
+    kind: "active",
+    title: "Starting the simulation environment",
+    detail: "This can take a few seconds before the simulation itself begins.",
+  },
+  running: { kind: "active", title: "Simulating", detail: "The simulation is running." },
+  success: { kind: "success", title: "Finished", detail: "The simulation finished. Your results are below." },
+  failed_simulation: {
+    kind: "failure",
+    title: "The simulation could not finish",
+    detail: "The simulation stopped with an error for these parameters. Read the messages below, change the parameters and try again.",
+  },
+  failed_runtime: {
+    kind: "failure",
+    title: "The run could not be completed",
+    detail: "Something went wrong before or around the simulation. Read the messages below; if they do not help, try again later.",
+  },
+  cancelled: { kind: "failure", title: "The run was cancelled", detail: "The run was stopped before it finished." },
+  timed_out: {
+    kind: "failure",
+    title: "The run took too long",
+    detail: "It was stopped at its time limit. Try again; if it happens again, try a simpler case.",
+  },
 };
 
-export function statusView(snapshot: RunSnapshot, envelope: SimulationOutputEnvelope | null = null): StatusView {
-  const status = envelope?.status ?? snapshot.status;
-  const known = TITLES[status];
-  const messages = [...snapshot.messages, ...(envelope?.messages ?? [])];
-  if (!known) {
-    return {
-      status,
+export function statusText(status: string): StatusText {
+  return (
+    TEXTS[status] ?? {
       kind: "unknown",
-      title: `Unknown status: ${status || "(empty)"}`,
-      detail: "This page does not know how to show this run status. The run's messages, if any, are listed below.",
-      progressPct: snapshot.progress?.progress_pct ?? null,
-      step: snapshot.progress?.step ?? "",
-      messages,
-    };
-  }
-  const [kind, title, detail] = known;
-  return {
-    status,
-    kind,
-    title,
-    detail,
-    progressPct: kind === "success" ? 100 : (snapshot.progress?.progress_pct ?? null),
-    step: snapshot.progress?.step ?? "",
-    messages,
-  };
+      title: `Unknown run status: ${status || "(empty)"}`,
+      detail: "This page does not know this run status. The run's messages, if any, are listed below.",
+    }
+  );
 }
 
-const LEVEL_LABEL: Record<string, string> = { debug: "Debug", info: "Info", warning: "Warning", error: "Error" };
+const LEVELS: Record<string, string> = { debug: "Debug", info: "Note", warning: "Warning", error: "Error" };
 
-export function messagesHtml(messages: Message[], { includeDebug = false } = {}): string {
-  const shown = messages.filter((m) => includeDebug || m.level !== "debug");
-  if (shown.length === 0) return "";
+/** The run's messages (debug ones left out), escaped. */
+export function messagesHtml(messages: readonly RunMessage[], esc: Escape): string {
+  const shown = messages.filter((m) => m && m.level !== "debug");
+  if (!shown.length) return "";
   return (
     `<ul class="plms-messages">` +
     shown
       .map(
         (m) =>
-          `<li class="plms-msg plms-msg-${esc(m.level)}" data-level="${esc(m.level)}">` +
-          `<strong>${esc(LEVEL_LABEL[m.level] ?? m.level)}</strong>` +
-          (m.code ? ` <code>${esc(m.code)}</code>` : "") +
-          `: <span class="plms-msg-text">${esc(m.text)}</span></li>`,
+          `<li class="plms-msg plms-msg-${esc(String(m.level))}" data-level="${esc(String(m.level))}">` +
+          `<strong>${esc(LEVELS[m.level] ?? String(m.level))}:</strong> <span class="plms-msg-text">${esc(String(m.text ?? ""))}</span>` +
+          (m.code ? ` <code class="plms-msg-code">${esc(String(m.code))}</code>` : "") +
+          `</li>`,
       )
       .join("") +
     `</ul>`
   );
 }
 
-export function statusHtml(view: StatusView): string {
-  const icon = { active: "⏳", success: "✔", failure: "✖", unknown: "?" }[view.kind];
-  let progress = "";
-  if (view.kind === "active") {
-    const pct = view.progressPct;
-    progress =
-      `<div class="plms-progress">` +
-      (pct === null
-        ? `<progress aria-label="Run progress"></progress> <span class="plms-progress-text">waiting for progress…</span>`
-        : `<progress aria-label="Run progress" max="100" value="${pct}"></progress> ` +
-          `<span class="plms-progress-text">${pct}%${view.step ? " – " + esc(view.step) : ""}</span>`) +
-      `</div>`;
-  }
-  const failureWithoutMessages =
-    (view.kind === "failure" || view.kind === "unknown") && view.messages.length === 0
-      ? `<p class="plms-nomessages">The run reported no messages.</p>`
+/** The panel of a status: icon, title, detail (and the runtime once finished). */
+export function statusPanelHtml(status: string, esc: Escape, runtimeSeconds: number | null = null): string {
+  const text = statusText(status);
+  const icon = { active: "⏳", success: "✔", failure: "✖", unknown: "?" }[text.kind];
+  const runtime =
+    text.kind !== "active" && runtimeSeconds !== null && Number.isFinite(runtimeSeconds)
+      ? ` <span class="plms-runtime">(${esc(formatNumber(runtimeSeconds, 2))} s)</span>`
       : "";
   return (
-    `<div class="plms-status plms-status-${view.kind}" data-status="${esc(view.status)}" data-kind="${view.kind}">` +
-    `<h3><span aria-hidden="true">${icon}</span> ${esc(view.title)}</h3>` +
-    `<p class="plms-detail">${esc(view.detail)}</p>` +
-    progress +
-    `</div>` +
-    (view.kind === "success" ? "" : messagesHtml(view.messages) + failureWithoutMessages)
+    `<div class="plms-status plms-status-${text.kind}" data-kind="${text.kind}">` +
+    `<h3><span aria-hidden="true">${icon}</span> ${esc(text.title)}${runtime}</h3>` +
+    `<p class="plms-detail">${esc(text.detail)}</p></div>`
+  );
+}
+
+/** The outcome a host reported (passed, score), when it did. */
+export function outcomeHtml(outcome: RunOutcome | null, esc: Escape): string {
+  if (!outcome) return "";
+  const score =
+    outcome.score === null ? "" : `<span class="plms-score">Score: <strong>${esc(formatNumber(Math.round(outcome.score * 100)))} %</strong></span>`;
+  return (
+    `<div class="plms-outcome plms-outcome-${outcome.passed ? "passed" : "not-passed"}" data-passed="${outcome.passed}">` +
+    `<strong>${outcome.passed ? "✔ Goal reached" : "✖ Goal not reached yet"}</strong>` +
+    score +
+    `</div>`
   );
 }

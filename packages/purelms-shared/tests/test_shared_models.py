@@ -637,6 +637,26 @@ def test_non_object_document_is_rejected(model: type[BaseModel], document: Any) 
     assert error_lines(caught.value)[0].startswith("<document>: ")
 
 
+def test_a_validators_own_sentence_is_kept_without_pydantics_prefix() -> None:
+    """A ``ValueError`` raised by a validator reads as its author wrote it (plain words)."""
+    from pydantic import field_validator
+
+    class Box(BaseModel):
+        width_m: float
+
+        @field_validator("width_m")
+        @classmethod
+        def _fits(cls, value: float) -> float:
+            raise ValueError(f"EPW-style sentence: {value:g} m does not fit")
+
+    with pytest.raises(ValidationError) as caught:
+        Box.model_validate({"width_m": 9})
+    assert error_lines(caught.value) == ["width_m: EPW-style sentence: 9 m does not fit (got 9)"]
+    with pytest.raises(ValidationError) as caught:
+        Box.model_validate({"width_m": "wide"})
+    assert error_lines(caught.value)[0].startswith("width_m: input should be a valid number")
+
+
 # --------------------------------------------------------------------------- versioned parsers
 
 PARSERS = [

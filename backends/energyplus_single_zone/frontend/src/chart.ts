@@ -1,7 +1,8 @@
 // Monthly heating and cooling as an SVG grouped bar chart. Readable without colour: heating
-// bars are solid, cooling bars hatched, the legend shows both patterns, every bar has a
-// <title>, and the same numbers are in a table below.
-import { esc, formatNumber } from "../../../../frontend/shared/html";
+// bars are solid, cooling bars hatched, the legend says so, every bar has a <title>, and the
+// same numbers are in a table below. Drawn on a 480-unit-wide canvas with large type, so
+// that scaled down to a 360 px phone its labels stay legible. Ids carry the mount's prefix.
+import { type Escape, formatNumber } from "../../../../frontend/shared/html";
 
 export const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -23,75 +24,74 @@ export interface BarGeometry {
   height: number;
 }
 
-const W = 640;
-const H = 300;
-const PAD = { left: 56, right: 12, top: 34, bottom: 30 };
+export const WIDTH = 480;
+export const HEIGHT = 300;
+const PAD = { left: 52, right: 8, top: 40, bottom: 30 };
+
+function series(values: unknown): number[] {
+  return Array.isArray(values) ? values.map((v) => (typeof v === "number" && Number.isFinite(v) ? v : 0)) : [];
+}
 
 export function barGeometry(heating: number[], cooling: number[]): { bars: BarGeometry[]; max: number } {
   const max = niceMax(Math.max(0, ...heating, ...cooling));
-  const plotW = W - PAD.left - PAD.right;
-  const plotH = H - PAD.top - PAD.bottom;
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
   const group = plotW / 12;
-  const bar = group * 0.36;
+  const bar = group * 0.38;
   const bars: BarGeometry[] = [];
   MONTHS.forEach((month, i) => {
-    ([["heating", heating[i] ?? 0], ["cooling", cooling[i] ?? 0]] as const).forEach(([series, value], j) => {
+    ([["heating", heating[i] ?? 0], ["cooling", cooling[i] ?? 0]] as const).forEach(([name, value], j) => {
       const height = (Math.max(0, value) / max) * plotH;
-      bars.push({
-        month,
-        series,
-        value,
-        x: PAD.left + i * group + group * 0.14 + j * bar,
-        y: PAD.top + plotH - height,
-        width: bar,
-        height,
-      });
+      bars.push({ month, series: name, value, x: PAD.left + i * group + group * 0.12 + j * bar, y: PAD.top + plotH - height, width: bar, height });
     });
   });
   return { bars, max };
 }
 
-export function monthlyChartHtml(heating: number[], cooling: number[]): string {
+export function monthlyChartHtml(rawHeating: unknown, rawCooling: unknown, esc: Escape, uid: string): string {
+  const heating = series(rawHeating);
+  const cooling = series(rawCooling);
+  if (!heating.length && !cooling.length) return "";
   const { bars, max } = barGeometry(heating, cooling);
-  const plotH = H - PAD.top - PAD.bottom;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const hatch = `${uid}-hatch`;
+  const title = `${uid}-chart-title`;
+  const ticks = [0, 0.5, 1].map((f) => {
     const y = PAD.top + plotH - f * plotH;
     return (
-      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y}" y2="${y}" stroke="#ddd"/>` +
-      `<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" font-size="11">${esc(formatNumber(f * max))}</text>`
+      `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y}" y2="${y}" stroke="#d0d0d0"/>` +
+      `<text x="${PAD.left - 6}" y="${y + 5}" text-anchor="end" font-size="15">${esc(formatNumber(f * max))}</text>`
     );
   });
   const rects = bars.map(
     (b) =>
       `<rect class="plms-bar plms-bar-${b.series}" x="${b.x.toFixed(1)}" y="${b.y.toFixed(1)}" width="${b.width.toFixed(1)}" height="${b.height.toFixed(1)}" ` +
-      `fill="${b.series === "heating" ? "#b3411f" : "url(#plms-hatch)"}" stroke="${b.series === "heating" ? "#6e2410" : "#1f4f8f"}">` +
+      `fill="${b.series === "heating" ? "#b3411f" : `url(#${hatch})`}" stroke="${b.series === "heating" ? "#6e2410" : "#1f4f8f"}">` +
       `<title>${esc(b.month)} ${b.series}: ${esc(formatNumber(b.value))} kWh</title></rect>`,
   );
   const labels = MONTHS.map((m, i) => {
-    const x = PAD.left + ((i + 0.5) * (W - PAD.left - PAD.right)) / 12;
-    return `<text x="${x.toFixed(1)}" y="${H - PAD.bottom + 16}" text-anchor="middle" font-size="11">${m}</text>`;
+    const x = PAD.left + ((i + 0.5) * (WIDTH - PAD.left - PAD.right)) / 12;
+    return `<text x="${x.toFixed(1)}" y="${HEIGHT - PAD.bottom + 20}" text-anchor="middle" font-size="15">${m}</text>`;
   });
   const legend =
-    `<g font-size="12" transform="translate(${PAD.left},8)">` +
-    `<rect width="14" height="14" fill="#b3411f" stroke="#6e2410"/><text x="20" y="12">Heating (solid)</text>` +
-    `<rect x="140" width="14" height="14" fill="url(#plms-hatch)" stroke="#1f4f8f"/><text x="160" y="12">Cooling (hatched)</text>` +
+    `<g font-size="15" transform="translate(${PAD.left},6)">` +
+    `<rect width="16" height="16" fill="#b3411f" stroke="#6e2410"/><text x="22" y="13">Heating (solid)</text>` +
+    `<rect x="160" width="16" height="16" fill="url(#${hatch})" stroke="#1f4f8f"/><text x="182" y="13">Cooling (hatched)</text>` +
     `</g>`;
   const svg =
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-labelledby="plms-chart-title" xmlns="http://www.w3.org/2000/svg">` +
-    `<title id="plms-chart-title">Monthly heating and cooling load, kWh</title>` +
-    `<defs><pattern id="plms-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
+    `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-labelledby="${title}" xmlns="http://www.w3.org/2000/svg" font-family="system-ui,sans-serif">` +
+    `<title id="${title}">Monthly heating and cooling load, kWh</title>` +
+    `<defs><pattern id="${hatch}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
     `<rect width="6" height="6" fill="#dbe7f7"/><line x1="0" y1="0" x2="0" y2="6" stroke="#1f4f8f" stroke-width="2.5"/></pattern></defs>` +
     ticks.join("") +
-    `<text x="12" y="${PAD.top + plotH / 2}" font-size="11" transform="rotate(-90 12 ${PAD.top + plotH / 2})" text-anchor="middle">kWh</text>` +
+    `<text x="${PAD.left - 6}" y="${PAD.top - 14}" text-anchor="end" font-size="15">kWh</text>` +
     rects.join("") +
     labels.join("") +
     legend +
     `</svg>`;
   const table =
-    `<details><summary>Monthly values (table)</summary><table class="plms-monthly"><thead><tr><th>Month</th><th>Heating (kWh)</th><th>Cooling (kWh)</th></tr></thead><tbody>` +
-    MONTHS.map(
-      (m, i) => `<tr><td>${m}</td><td>${esc(formatNumber(heating[i] ?? 0))}</td><td>${esc(formatNumber(cooling[i] ?? 0))}</td></tr>`,
-    ).join("") +
+    `<details><summary>Monthly values as a table</summary><table class="plms-table plms-monthly"><thead><tr><th>Month</th><th>Heating (kWh)</th><th>Cooling (kWh)</th></tr></thead><tbody>` +
+    MONTHS.map((m, i) => `<tr><td>${m}</td><td>${esc(formatNumber(heating[i] ?? 0))}</td><td>${esc(formatNumber(cooling[i] ?? 0))}</td></tr>`).join("") +
     `</tbody></table></details>`;
-  return `<figure class="plms-chart"><figcaption>Monthly heating and cooling load</figcaption>${svg}${table}</figure>`;
+  return `<figure class="plms-chart"><figcaption>Heating and cooling, month by month</figcaption>${svg}${table}</figure>`;
 }

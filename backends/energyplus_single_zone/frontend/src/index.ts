@@ -1,94 +1,91 @@
-// The energyplus_single_zone task's frontend bundle: a form from its manifest (sliders within
-// the allowed ranges, a climate chooser), result cards, a monthly chart, the run's messages.
-import { esc, formatNumber } from "../../../../frontend/shared/html";
-import type { MountConfig, SimulationOutputEnvelope } from "../../../../frontend/shared/mount";
-import { createMount } from "../../../../frontend/shared/task";
+// The energyplus_single_zone task's frontend bundle: the parameter form in groups with units,
+// ranges and the rules between parameters (./form), progress, result cards with units, the
+// monthly heating and cooling chart, energy by end use and, when the host reports it, the
+// outcome (goal reached, score).
+import { type Escape, formatNumber, withUnit } from "../../../../frontend/shared/html";
+import { TASK } from "../../../../frontend/shared/layer1";
+import { MOUNT_CONTRACT, type ResultContext, createMount } from "../../../../frontend/shared/mount";
+import type { Formats, Notes } from "../../../../frontend/shared/results";
 import { monthlyChartHtml } from "./chart";
+import { GROUPS, TEXT, energyPlusLimits } from "./form";
 import type { EnergyPlusOutputs } from "./outputs";
 
-export type { Mount, MountConfig, MountHelpers, MountHandle } from "../../../../frontend/shared/mount";
+export type { Mount, MountConfig, MountHelpers, MountHandle } from "../../../../frontend/shared/contract";
 
-interface Card {
-  key: string;
-  label: string;
-  value: unknown;
-  unit: string;
-  note?: string;
+const MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** `MM-DD HH:00` (the backend's hour of a peak) as `7 Jan, 08:00`; anything else as it is. */
+export function peakTime(text: unknown): string {
+  if (typeof text !== "string") return "";
+  const match = /^(\d\d)-(\d\d) (\d\d:\d\d)$/.exec(text);
+  const month = match ? MONTH_NAMES[Number(match[1]) - 1] : undefined;
+  return match && month ? `${Number(match[2])} ${month}, ${match[3]}` : text;
 }
 
-function card(c: Card): string {
+type Outputs = Partial<EnergyPlusOutputs>;
+const as = (outputs: Record<string, unknown>): Outputs => outputs as Outputs;
+
+export const NOTES: Notes = {
+  cooling_kwh: (o) => {
+    const latent = as(o).latent_cooling_kwh;
+    return typeof latent === "number" && latent > 0 ? `plus ${formatNumber(latent)} kWh to dry the air (latent)` : "";
+  },
+  peak_heating_kw: (o) => (as(o).peak_heating_time ? `in the hour ending ${peakTime(as(o).peak_heating_time)}` : "no heating needed"),
+  peak_cooling_kw: (o) => (as(o).peak_cooling_time ? `in the hour ending ${peakTime(as(o).peak_cooling_time)}` : "no cooling needed"),
+  site_eui_kwh_m2: (o) =>
+    `${withUnit(as(o).site_energy_kwh, "kWh")} in total over ${withUnit(as(o).floor_area_m2, "m2")} of floor`,
+  energyplus_warnings: () => "The simulation engine's warnings are listed below the results.",
+};
+
+export const FORMATS: Formats = {
+  peak_heating_time: (v) => peakTime(v) || "no heating",
+  peak_cooling_time: (v) => peakTime(v) || "no cooling",
+};
+
+function endUsesHtml(o: Outputs, esc: Escape): string {
+  const entries = Object.entries(o.end_uses_kwh ?? {}).filter(([, v]) => typeof v === "number");
+  if (!entries.length) return "";
+  const words: Record<string, string> = { interior_equipment: "people and equipment" };
   return (
-    `<div class="plms-card" data-card="${esc(c.key)}"><div class="plms-card-label">${esc(c.label)}</div>` +
-    `<div class="plms-card-value">${esc(formatNumber(c.value))} <small>${esc(c.unit)}</small></div>` +
-    (c.note ? `<div class="plms-card-note">${esc(c.note)}</div>` : "") +
-    `</div>`
+    `<table class="plms-table plms-enduses"><caption>Energy by end use</caption><tbody>` +
+    entries
+      .map(([k, v]) => `<tr><th scope="row">${esc(words[k] ?? k.replace(/_/g, " "))}</th><td>${esc(withUnit(v, "kWh"))}</td></tr>`)
+      .join("") +
+    `</tbody></table>`
   );
 }
 
-export function resultCards(o: Partial<EnergyPlusOutputs>): Card[] {
-  return [
-    { key: "heating", label: "Annual heating load", value: o.heating_kwh, unit: "kWh" },
-    {
-      key: "cooling",
-      label: "Annual cooling load (sensible)",
-      value: o.cooling_kwh,
-      unit: "kWh",
-      note: o.latent_cooling_kwh ? `plus ${formatNumber(o.latent_cooling_kwh)} kWh latent (dehumidification)` : "",
-    },
-    {
-      key: "eui",
-      label: "Site energy use intensity",
-      value: o.site_eui_kwh_m2,
-      unit: "kWh/m²",
-      note: `${formatNumber(o.site_eui_kbtu_ft2)} kBtu/ft² · ${formatNumber(o.site_energy_kwh)} kWh total over ${formatNumber(o.floor_area_m2)} m²`,
-    },
-    {
-      key: "peak_heating",
-      label: "Peak heating load (hourly)",
-      value: o.peak_heating_kw,
-      unit: "kW",
-      note: o.peak_heating_time ? `hour ending ${o.peak_heating_time}` : "",
-    },
-    {
-      key: "peak_cooling",
-      label: "Peak cooling load (hourly, sensible)",
-      value: o.peak_cooling_kw,
-      unit: "kW",
-      note: o.peak_cooling_time ? `hour ending ${o.peak_cooling_time}` : "",
-    },
-    {
-      key: "zone_temperature",
-      label: "Zone air temperature (mean)",
-      value: o.zone_temperature_mean_c,
-      unit: "°C",
-      note: `hourly min ${formatNumber(o.zone_temperature_min_c)} °C · max ${formatNumber(o.zone_temperature_max_c)} °C`,
-    },
-    {
-      key: "unmet",
-      label: "Setpoint not met",
-      value: (o.unmet_heating_hours ?? 0) + (o.unmet_cooling_hours ?? 0),
-      unit: "h",
-      note: `heating ${formatNumber(o.unmet_heating_hours)} h · cooling ${formatNumber(o.unmet_cooling_hours)} h`,
-    },
-  ];
-}
-
-export function renderEnergyPlusOutputs(envelope: SimulationOutputEnvelope, _config: MountConfig): string {
-  const o = (envelope.outputs ?? {}) as Partial<EnergyPlusOutputs>;
-  const endUses = Object.entries(o.end_uses_kwh ?? {})
-    .map(([k, v]) => `<li>${esc(k.replace(/_/g, " "))}: ${esc(formatNumber(v))} kWh</li>`)
-    .join("");
+/** The chart, energy by end use and where the numbers come from. */
+export function renderEnergyPlusExtra({ esc, outputs, uid }: ResultContext): string {
+  const o = as(outputs);
   return (
-    `<div class="plms-cards">${resultCards(o).map(card).join("")}</div>` +
-    monthlyChartHtml(o.monthly_heating_kwh ?? [], o.monthly_cooling_kwh ?? []) +
-    (endUses ? `<h4>Site energy by end use</h4><ul class="plms-enduses">${endUses}</ul>` : "") +
-    `<p class="plms-provenance">Weather: ${esc(o.weather_station ?? "?")} · EnergyPlus ${esc(o.energyplus_version ?? "?")} · ` +
-    `${esc(formatNumber(o.energyplus_warnings ?? 0))} engine warning(s)</p>`
+    monthlyChartHtml(o.monthly_heating_kwh, o.monthly_cooling_kwh, esc, uid) +
+    endUsesHtml(o, esc) +
+    `<p class="plms-provenance"><small>Weather: ${esc(o.weather_station ?? "–")} · simulated by EnergyPlus ${esc(o.energyplus_version ?? "–")}</small></p>`
   );
 }
 
 export const mount = createMount({
-  renderOutputs: renderEnergyPlusOutputs,
-  // A custom climate needs an uploaded EPW file, which this form cannot send.
-  form: { hiddenChoices: { climate: ["custom"] } },
+  task: TASK,
+  form: {
+    groups: GROUPS,
+    text: TEXT,
+    // "custom" needs a weather file, which a submission (parameters only) cannot carry.
+    hiddenChoices: { climate: ["custom"] },
+    wide: ["climate"],
+  },
+  limits: energyPlusLimits,
+  notes: NOTES,
+  formats: FORMATS,
+  outputLabels: {
+    peak_heating_time: "Hour of peak heating (the hour ending at)",
+    peak_cooling_time: "Hour of peak cooling (the hour ending at)",
+    site_eui_kwh_m2: "Energy use per m² of floor (site EUI)",
+    site_eui_kbtu_ft2: "Energy use per ft² of floor (site EUI)",
+    energyplus_warnings: "Simulation engine warnings",
+  },
+  renderExtra: renderEnergyPlusExtra,
+  intro: "Change the building, then run a full year of simulated weather to see how much heating and cooling it needs.",
 });
+export const mountContract = MOUNT_CONTRACT;
+export default mount;

@@ -12,7 +12,7 @@ import argparse
 import math
 from typing import NoReturn
 
-__all__ = ["OneLineParser", "non_negative_seconds", "whole_seconds"]
+__all__ = ["OneLineParser", "non_negative_seconds", "port_number", "whole_seconds"]
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -47,4 +47,17 @@ def non_negative_seconds(text: str) -> float:
         value = math.nan
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """``--port``: a TCP port, 0 (any free port) to 65535."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a port number from 0 (any free port) to 65535, got {text!r}"
+        )
     return value

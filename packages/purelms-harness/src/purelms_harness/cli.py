@@ -43,7 +43,7 @@ from purelms_shared import (
     parse_output_envelope,
 )
 
-from ._args import OneLineParser, non_negative_seconds, whole_seconds
+from ._args import OneLineParser, non_negative_seconds, port_number, whole_seconds
 from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
 from ._errors import RunCancelled, RunRequestError, describe_os_error
@@ -549,16 +549,25 @@ def _manifest_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ._serve import BundleError, PreviewServer, ensure_bundle
+    from ._serve import BundleError, PlatformServer, PortInUse, ensure_bundle
 
     manifest = _manifest(args)
+    config = _block_config(args, manifest)
     root = find_repo_root(Path(args.root) if args.root else None)
-    try:
-        bundle = ensure_bundle(manifest, root, log=lambda line: _errors.print(line, markup=False))
-    except BundleError as exc:
+    try:  # the port first: a busy port is told before any build
+        server = PlatformServer(manifest, root, bundle=None, block_config=config, port=args.port)
+    except PortInUse as exc:
         raise UsageError(str(exc)) from exc
-    with PreviewServer(manifest, root, bundle=bundle, port=args.port) as server:
-        print(f"serving {manifest.slug} at {server.url} (Ctrl-C stops)", flush=True)
+    try:
+        server.bundle = ensure_bundle(
+            manifest, root, log=lambda line: _errors.print(line, markup=False)
+        )
+    except BundleError as exc:
+        server.close()
+        raise UsageError(str(exc)) from exc
+    with server:
+        block = f" as configured by {args.block_config}" if args.block_config else ""
+        print(f"serving {manifest.slug}{block} at {server.url} (Ctrl-C stops)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
     return 0
@@ -677,9 +686,19 @@ def _parser() -> argparse.ArgumentParser:
     p_manifest.add_argument("--write", action="store_true", help="regenerate the manifest")
     p_manifest.set_defaults(func=cmd_manifest)
 
-    p_serve = sub.add_parser("serve", help="preview a task's frontend bundle on a loopback page")
+    p_serve = sub.add_parser(
+        "serve",
+        help="the task's page as the platform mounts it, on loopback, backed by real runs",
+    )
     p_serve.add_argument("slug")
-    p_serve.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    p_serve.add_argument(
+        "--block-config",
+        metavar="FILE",
+        help="a course block's config (Layer 2 JSON): hidden, disabled, tightened parameters",
+    )
+    p_serve.add_argument(
+        "--port", type=port_number, default=8765, help="port on 127.0.0.1 (0: any free port)"
+    )
     p_serve.set_defaults(func=cmd_serve)
 
     _add_plugin_parsers(sub)

@@ -75,7 +75,12 @@ def error_lines(exc: ValidationError) -> list[str]:
             lines.append(f"{path}: field required (missing)")
             continue
         rule = error["msg"]
-        rule = rule[0].lower() + rule[1:] if rule else rule
+        if error["type"] == "value_error":
+            # A validator's own sentence, without pydantic's "Value error, " in front (it
+            # reads as developer noise to a learner); its first letter is the author's.
+            rule = rule.removeprefix("Value error, ")
+        elif rule:
+            rule = rule[0].lower() + rule[1:]
         lines.append(_one_line(f"{path}: {rule} ({_got(error)})"))
     return lines
 

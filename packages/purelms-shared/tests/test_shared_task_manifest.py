@@ -177,7 +177,14 @@ def _set(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return result
 
 
-_DELETE = object()
+class _Deleted:
+    """The key is removed rather than set (a stable repr: the value is part of test ids)."""
+
+    def __repr__(self) -> str:
+        return "<deleted>"
+
+
+_DELETE = _Deleted()
 
 RULES = [
     ("schema_version", "purelms.interactive_task.v2", "schema_version: input should be"),

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 import purelms_shared
@@ -241,12 +241,21 @@ CANONICAL = _models(lax=False)
 LAX = _models(lax=True)
 
 
-def _draw(strategy: st.SearchStrategy[dict[str, Any]], count: int) -> list[dict[str, Any]]:
-    """``count`` documents from ``strategy`` (hypothesis as a generator, no shrinking)."""
+def _draw(
+    strategy: st.SearchStrategy[dict[str, Any]], count: int, round_seed: int
+) -> list[dict[str, Any]]:
+    """``count`` documents from ``strategy`` (hypothesis as a generator, no shrinking).
+
+    Each round has its own seed: the same documents on every machine, and new ones per round.
+    ``derandomize`` is off explicitly because hypothesis turns it on when ``CI`` is set, and a
+    derandomized draw repeats the previous round's documents exactly.
+    """
     drawn: list[dict[str, Any]] = []
 
+    @seed(round_seed)
     @settings(
         max_examples=count,
+        derandomize=False,
         database=None,
         phases=[Phase.generate],
         deadline=None,
@@ -293,8 +302,12 @@ def written(oracle: baseline.Oracle) -> Written:
     result = Written()
     for name in baseline.MODEL_NAMES:
         canonical, lax = FIRST_ROUND
-        for _ in range(MAX_ROUNDS):
-            result.add(oracle, name, _draw(CANONICAL[name], canonical) + _draw(LAX[name], lax))
+        for round_seed in range(MAX_ROUNDS):
+            result.add(
+                oracle,
+                name,
+                _draw(CANONICAL[name], canonical, round_seed) + _draw(LAX[name], lax, round_seed),
+            )
             if result.enough([name]):
                 break
             canonical, lax = LATER_ROUNDS

@@ -209,11 +209,17 @@ def test_progress_is_throttled_without_losing_the_latest(
     echo_manifest: BackendManifest, server: CallbackServer, tmp_path: Path
 ) -> None:
     interval = 0.4
-    request = RunRequest(parameters={"delay_seconds": 2.0}, progress_min_interval_seconds=interval)
+    # echo's manifest says progress_reporting: none (wall time is not measured work); the
+    # environment the platform would set for a percentage task turns its progress on.
+    request = RunRequest(
+        parameters={"delay_seconds": 2.0},
+        progress_min_interval_seconds=interval,
+        env={"PURELMS_PROGRESS_REPORTING": "percentage"},
+    )
     result = run_local(echo_manifest, request, server=server, run_dir=tmp_path / "run")
     assert result.status is OutputStatus.SUCCESS
     progress = [c for c in result.callbacks if c.event is BackendCallbackEvent.PROGRESS]
-    # echo reports 20 steps in 2 s; throttled to one per 0.4 s that is about 5-8 callbacks.
+    # echo reports 20 steps in 2 s: the milestones 0, 25, 50, 75, 100, one per 0.4 s at most.
     assert 3 <= len(progress) <= 8
     # While the function runs, at most one per interval; the final state is flushed at
     # once when it returns (never throttled), before the complete callback.

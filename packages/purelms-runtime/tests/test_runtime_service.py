@@ -339,5 +339,5 @@ def test_service_mode_through_the_harness_with_oidc_and_a_redelivery(
     assert result.problems == [], result.stderr
     assert result.service_answers == [200, 200]
     assert result.envelope_out is not None
-    assert result.envelope_out.outputs["echoed"] == "served"
+    assert result.envelope_out.outputs["echoed_parameters"] == {"message": "served"}
     assert all(c.authenticated for c in result.callbacks)

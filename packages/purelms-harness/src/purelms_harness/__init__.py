@@ -28,7 +28,8 @@ from ._container import (
     detect_engine,
     open_output_dir,
 )
-from ._errors import RunCancelled, RunRequestError, describe_os_error
+from ._display import display_unit, format_number, together, utf8, wrap
+from ._errors import RunCancelled, RunRequestError, describe_os_error, did_you_mean
 from ._evidence import EVIDENCE_NAME, build_evidence, file_digest, verify_evidence, write_evidence
 from ._generate import (
     DECLARATION_TABLE,
@@ -142,12 +143,15 @@ __all__ = [
     "default_run_dir",
     "describe_os_error",
     "detect_engine",
+    "did_you_mean",
     "discover",
+    "display_unit",
     "effective_outcomes",
     "effective_parameters",
     "evaluate_outcome",
     "file_digest",
     "find_repo_root",
+    "format_number",
     "generate_manifest",
     "load_block_config",
     "load_manifest",
@@ -166,11 +170,14 @@ __all__ = [
     "submission_problems",
     "task_problems",
     "timeout_seconds_of",
+    "together",
+    "utf8",
     "v1_outputs",
     "v1_parameters",
     "verify_evidence",
     "wait_for_service",
     "whole_seconds",
+    "wrap",
     "write_evidence",
     "write_manifest",
     "write_outcome",

@@ -439,3 +439,34 @@ def test_stale_typescript_names_warn_with_the_fix(
         assert warning.endswith(
             "run `uv run --locked nox -s wire_sync -- --write` (`nox -s wire_sync` checks types)"
         )
+
+
+def test_the_readme_tables_are_generated_and_checked_with_the_manifest(
+    drifting: tuple[Path, Path, dict[str, str]],
+) -> None:
+    root, source, env = drifting
+    readme = root / "backends/drifting/backend/README.md"
+    readme.write_text("# drifting\n\nNo tables yet.\n")
+    proc = purelms("--root", str(root), "manifest", "drifting", columns=2000, **env)
+    assert proc.returncode == 1
+    assert "README.md: no generated parameters and outputs tables: put the lines" in proc.stderr
+    readme.write_text(
+        "# drifting\n\nIntro.\n\n<!-- BEGIN purelms:parameters-and-outputs -->\n"
+        "<!-- END purelms:parameters-and-outputs -->\n\nThe author's prose.\n"
+    )
+    written = purelms("--root", str(root), "manifest", "drifting", "--write", **env)
+    assert written.returncode == 0, written.stderr
+    text = readme.read_text()
+    assert text.startswith("# drifting\n\nIntro.\n\n<!-- BEGIN purelms:parameters-and-outputs -->")
+    assert text.endswith("<!-- END purelms:parameters-and-outputs -->\n\nThe author's prose.\n")
+    assert "| `area` | Area | m² | 1 – 20 | 5 |" in text
+    assert "| `heat_kwh` | Heat | kWh | number | yes |" in text
+    assert purelms("--root", str(root), "manifest", "drifting", **env).returncode == 0
+    source.write_text(source.read_text().replace("le=20", "le=30"))
+    stale = purelms("--root", str(root), "manifest", "drifting", columns=2000, **env)
+    assert stale.returncode == 1
+    assert re.search(r"parameters\[0\]\.max: the YAML says 20\.0, generated: 30\.0", stale.stderr)
+    assert (
+        "README.md: the parameters and outputs tables are stale (first: '| `area` | Area | m² | "
+        "1 – 30 | 5 |'); run `uv run purelms manifest drifting --write`" in stale.stderr
+    )

@@ -92,6 +92,7 @@ from ._manifest_check import (
     render_template_manifest,
 )
 from ._outcomes import OUTCOME_NAME, Outcome, evaluate_outcome, write_outcome
+from ._readme import README_NAME, readme_drift, readme_tables, write_readme
 
 __version__ = _version("purelms-harness")
 
@@ -105,6 +106,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "OUTCOME_NAME",
     "PROJECT_NAME",
+    "README_NAME",
     "BackendLauncher",
     "BackendManifest",
     "BackendProject",
@@ -162,6 +164,8 @@ __all__ = [
     "open_output_dir",
     "post_service_request",
     "read_manifest_data",
+    "readme_drift",
+    "readme_tables",
     "render_manifest",
     "render_template_manifest",
     "run_local",
@@ -181,4 +185,5 @@ __all__ = [
     "write_evidence",
     "write_manifest",
     "write_outcome",
+    "write_readme",
 ]

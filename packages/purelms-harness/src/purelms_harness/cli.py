@@ -78,6 +78,7 @@ from ._manifest_check import (
 )
 from ._object_store import ObjectStore
 from ._outcomes import Outcome, evaluate_outcome, write_outcome
+from ._readme import README_NAME, readme_drift, write_readme
 from ._run_report import (
     Terminal,
     artifact_lines,
@@ -548,15 +549,27 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     project = BackendProject.load(task_dir / PROJECT_NAME)
     backend = project.load_backend()
     path = task_dir / MANIFEST_NAME
+    readme = task_dir / README_NAME
     if args.write:
         changed = write_manifest(task_dir, backend)
-        _console.print(f"{path}: {'updated' if changed else 'already up to date'}")
+        _console.print(f"{path}: {'updated' if changed else 'already up to date'}", markup=False)
+        tables = write_readme(task_dir, backend)
+        if tables is None:
+            _say(f"warning: {readme_drift(task_dir, backend)[0]}", console=_errors)
+        else:
+            state = "updated" if tables else "already up to date"
+            _console.print(f"{readme}: parameters and outputs tables {state}", markup=False)
         return 0
-    problems = manifest_drift(path, backend)
+    problems = [f"{path}: {problem}" for problem in manifest_drift(path, backend)]
+    problems += readme_drift(task_dir, backend)
     for problem in problems:
-        _errors.print(f"{path}: {problem}", markup=False)
+        _errors.print(problem, markup=False)
     if not problems:
-        _console.print(f"{path}: agrees with {project.module} and {project.path.name}")
+        _console.print(
+            f"{path} and the tables of {readme.name} agree with {project.module} and "
+            f"{project.path.name}",
+            markup=False,
+        )
     return 1 if problems else 0
 
 

@@ -520,7 +520,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         raw = Path(args.file).read_bytes()
     except OSError as exc:
-        raise UsageError(f"{args.file}: {exc.strerror}") from exc
+        raise UsageError(
+            f"validate {args.kind}: cannot read {args.file}: {describe_os_error(exc)} (give a "
+            f"wire document, e.g. runs/<run-dir>/output/output.json)"
+        ) from exc
     try:
         _validate_document(args.kind, raw)
     except ValidationError as exc:

@@ -92,6 +92,23 @@ def _value(value: Any, unit: str) -> str:
     return f"{text} {unit}" if unit and value is not None else text
 
 
+def _aligned(rows: Sequence[tuple[str, str, str]], width: int) -> list[str]:
+    """``name  value  note`` rows, columns aligned, each note wrapped under itself."""
+    names = max(len(name) for name, _, _ in rows)
+    values = max(len(value) for _, value, _ in rows)
+    lines = []
+    for name, value, note in rows:
+        prefix = f"{name:<{names}}  {value:<{values}}  "
+        if not note:
+            lines.append(prefix.rstrip())
+        elif len(prefix) <= width - 20:
+            lines += wrap(note, width, first=prefix, indent=" " * len(prefix))
+        else:  # a long value: the note goes below it
+            lines.append(prefix.rstrip())
+            lines += wrap(note, width, first="    ", indent="    ")
+    return lines
+
+
 def inputs_view(
     manifest: BackendManifest,
     parameters: Mapping[str, Any],
@@ -102,14 +119,11 @@ def inputs_view(
 ) -> RenderableType:
     """The run's inputs: every choice (the climate...), every value that is not the
     default; ``verbose`` every parameter. An open schema lists what was given."""
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
+    rows: list[tuple[str, str, str]] = []
     hidden = 0
     if manifest.task.open_schema:
         for name, value in parameters.items():
-            grid.add_row(Text(name), Text(_value(value, "")), Text(""))
+            rows.append((name, _value(value, ""), ""))
     for spec in manifest.task.parameters:
         unit = term.unit(spec.unit)
         given = spec.name in parameters
@@ -120,23 +134,21 @@ def inputs_view(
             note = labels.get(repr(value), "")
             if changed:
                 note += f" (default {spec.default})"
-            grid.add_row(Text(spec.name), Text(str(value)), Text(note.strip()))
+            rows.append((spec.name, str(value), note.strip()))
         elif changed or verbose:
             note = spec.label
             if changed and spec.default is not None:
                 note += f"; default {_value(spec.default, unit)}"
-            grid.add_row(Text(spec.name), Text(_value(value, unit)), Text(note))
+            rows.append((spec.name, _value(value, unit), note))
         else:
             hidden += 1
     for role, path in input_files:
-        grid.add_row(Text(f"{role} file"), Text(path.name), Text(""))
-    if not grid.rows:
-        grid.add_row(Text("none"), Text(""), Text(""))
-    parts: list[RenderableType] = [Text("Inputs", style="bold"), grid]
+        rows.append((f"{role} file", path.name, ""))
+    lines = _aligned(rows, term.width) if rows else ["none"]
     if hidden:
         more = f"{hidden} more parameter(s) at their defaults (`--verbose` lists them)"
-        parts.append(_lines(wrap(more, term.width, indent="")))
-    return Group(*parts)
+        lines += wrap(more, term.width, indent="")
+    return Group(Text("Inputs", style="bold"), _lines(lines))
 
 
 # --------------------------------------------------------------------------- results

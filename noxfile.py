@@ -332,19 +332,16 @@ def wire_sync(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def lockstep_bump(session: nox.Session) -> None:
-    """``nox -s lockstep_bump -- <X.Y.Z|major|minor|patch> [--also PATH] [--no-tests]``.
+    """``nox -s lockstep_bump -- <X.Y.Z|major|minor|patch> [--also PATH]``: the bump alone.
 
     Bumps purelms-shared, every consumer's floor, the TypeScript module and consumers and
-    uv.lock, runs the lockstep and wire-sync checks, then re-installs and runs the tests.
+    uv.lock, and runs the lockstep and wire-sync checks. The tests are the next, separate
+    step (``nox -s tests``); running the bump again before the commit bumps nothing twice.
     """
     if not [arg for arg in session.posargs if not arg.startswith("-")]:
         session.error("usage: nox -s lockstep_bump -- <X.Y.Z | major | minor | patch>")
     _sync(session, frozen=True, without=ENGINE_AND_CLUSTER)
-    args = [arg for arg in session.posargs if arg != "--no-tests"]
-    session.run("python", "tools/lockstep.py", "bump", *args)
-    if "--no-tests" not in session.posargs:
-        _sync(session)
-        session.run("pytest")
+    session.run("python", "tools/lockstep.py", "bump", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)

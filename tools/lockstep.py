@@ -13,9 +13,12 @@ Usage (through nox; ``--root`` points the tool at another checkout, e.g. in test
     nox -s lockstep_check -- --fix     # set every floor/marker to the current version
     nox -s minimums                    # each consumer's tests against exactly its floor
 
-``bump`` (nothing is written when it refuses: a version lower than or equal to the
-current one, an unparsable consumer, a missing external checkout, a ceiling such as
-``<0.7`` that would exclude the new version):
+``bump`` counts ``major``/``minor``/``patch`` from the *committed* version (``git show
+HEAD:...``), so running it again after a failure never bumps twice: a bump already
+written but not committed is said so, and every place is brought to that version again
+(an explicit ``X.Y.Z`` is accepted the same way). It writes nothing when it refuses: a
+version not higher than the committed one, an unparsable consumer, a missing external
+checkout, a ceiling such as ``<0.7`` that would exclude the new version. It then:
 
 1. sets ``[project] version`` of ``packages/purelms-shared/pyproject.toml``;
 2. raises the floor of every consumer found by ``_workspace.discover`` (workspace
@@ -25,8 +28,9 @@ current one, an unparsable consumer, a missing external checkout, a ceiling such
 3. regenerates the JSON Schema files, the TypeScript module and every TypeScript
    consumer's marker and wire block (``wire_sync.write``);
 4. re-locks ``uv.lock`` (``uv lock``);
-5. runs ``check`` and the wire-sync checks, and prints every file it changed.
-   ``nox -s lockstep_bump`` then re-syncs its environment and runs the test suite.
+5. runs ``check`` and the wire-sync checks, and prints every file it changed and the
+   next step: the tests (``nox -s tests``), a separate step, so a failing test never
+   leaves the question whether the bump must run again (it need not).
 
 ``check`` fails, naming file and line, when a floor differs from purelms-shared's
 version (or is missing), when ``uv.lock`` is stale (``uv lock --check``) or records
@@ -87,6 +91,7 @@ from _workspace import (
 ROOT: Final = Path(__file__).resolve().parents[1]
 FIX_SYNC: Final = "nox -s lockstep_check -- --fix"
 FIX_BUMP: Final = wire_sync.FIX_BUMP
+NEXT_TESTS: Final = "uv run --locked nox -s tests"
 Problem = wire_sync.Problem
 
 
@@ -351,11 +356,72 @@ def _apply(root: Path, version: str, also: tuple[Path, ...], *, bump: bool) -> l
     return sorted(set(writer.changed))
 
 
+def committed_version(root: Path) -> str | None:
+    """purelms-shared's version as the last commit (``HEAD``) records it, else None.
+
+    None when ``root`` is not a git checkout, git is missing or the file is not committed.
+    """
+    git = shutil.which("git")
+    if git is None:
+        return None
+    result = _run([git, "show", f"HEAD:{SHARED_PYPROJECT.as_posix()}"], root)
+    if result.returncode != 0:
+        return None
+    try:
+        version = tomllib.loads(result.stdout).get("project", {}).get("version")
+    except tomllib.TOMLDecodeError:
+        return None
+    return version if isinstance(version, str) else None
+
+
+@dataclass(frozen=True)
+class BumpPlan:
+    """Where a bump starts from and where it goes (see :func:`plan_bump`)."""
+
+    current: str
+    """purelms-shared's version in the working tree."""
+    base: str
+    """The version a part (``minor``...) counts from: the committed one when known."""
+    version: str
+    """The version every place is brought to."""
+
+    @property
+    def already_written(self) -> bool:
+        """The working tree holds ``version`` already: a bump written, not yet committed."""
+        return self.current == self.version and self.base != self.current
+
+    def describe(self) -> str:
+        if self.already_written:
+            return (
+                f"purelms-shared {self.version} is already written here but not committed "
+                f"(the bump from {self.base}); nothing is bumped twice: every place is "
+                f"brought to {self.version} again"
+            )
+        if self.base != self.current:
+            return (
+                f"purelms-shared {self.base} -> {self.version} (replacing the uncommitted "
+                f"{self.current} in the working tree)"
+            )
+        return f"purelms-shared {self.current} -> {self.version}"
+
+
+def plan_bump(root: Path, target: str) -> BumpPlan:
+    """The version ``target`` names, counted from the *committed* version.
+
+    Rerunning a bump after a failure (its tests failed, the session was interrupted)
+    therefore never bumps twice: ``minor`` from a committed 0.8.0 is 0.9.0 however often it
+    runs, and ``0.9.0`` is accepted while the working tree already holds it. Without git
+    (or with purelms-shared's pyproject not committed) the working tree's version counts.
+    """
+    current = shared_version(root)
+    base = committed_version(root) or current
+    return BumpPlan(current=current, base=base, version=next_version(base, target))
+
+
 def bump(root: Path, target: str, also: tuple[Path, ...] = ()) -> tuple[str, list[Path]]:
     """Bump purelms-shared to ``target``; return the new version and the files changed."""
-    current = shared_version(root)
-    version = next_version(current, target)
-    return version, _apply(root, version, also, bump=True)
+    plan = plan_bump(root, target)
+    return plan.version, _apply(root, plan.version, also, bump=True)
 
 
 def sync(root: Path, also: tuple[Path, ...] = ()) -> list[Path]:
@@ -545,11 +611,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         also = tuple(path.resolve() for path in args.also)
         if args.command == "bump" or args.fix:
             if args.command == "bump":
-                old = shared_version(root)
-                version, changed = bump(root, args.target, also)
-                print(f"lockstep: purelms-shared {old} -> {version}")
+                plan = plan_bump(root, args.target)
+                print(f"lockstep: {plan.describe()}")
+                _, changed = bump(root, args.target, also)
             else:
-                version, changed = shared_version(root), sync(root, also)
+                changed = sync(root, also)
             failed = _report(
                 check(root, also) + wire_sync.check_all(wire_sync.State(root, also)),
                 root,
@@ -560,6 +626,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {shown(path, root)}")
             if failed:
                 print("lockstep: the checks above fail after the update", file=sys.stderr)
+            elif args.command == "bump":
+                print(
+                    f"lockstep: next, the tests: `{NEXT_TESTS}`; then commit. Running the "
+                    "bump again before the commit bumps nothing twice."
+                )
             return failed
         problems = check(root, also)
     except LockstepError as exc:

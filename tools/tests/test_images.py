@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -332,7 +333,8 @@ def test_purelms_run_image_records_the_digest(
         env={**os.environ, "COLUMNS": "200"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "message: from the image; delay_seconds: 1" in proc.stdout
+    assert re.search(r"^message +from the image *$", proc.stdout, re.MULTILINE), proc.stdout
+    assert re.search(r"│ +delay_seconds +1 +│", proc.stdout), proc.stdout
     assert "outcome: passed yes" in proc.stdout
     evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
     assert evidence.status is OutputStatus.SUCCESS
@@ -393,6 +395,7 @@ def test_images_run_on_the_managed_path(
             ref,
             mode,
             "-q",
+            "--verbose",  # the object URIs and the service's answers
             "--out",
             str(out),
         ],

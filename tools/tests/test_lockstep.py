@@ -88,6 +88,64 @@ def test_with_floor(requirement: str, expected: str) -> None:
     assert with_floor(requirement, "0.7.0") == expected
 
 
+# --------------------------------------------------------------------------- reruns
+
+
+def _shared_only(root: Path, version: str, *, commit: bool) -> Path:
+    """A checkout holding only purelms-shared's pyproject at ``version`` (committed or not)."""
+    path = root / "packages/purelms-shared/pyproject.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'[project]\nname = "purelms-shared"\nversion = "{version}"\n')
+    if commit:
+        git(root, "init", "--quiet")
+        git(root, "add", "--all")
+        git(root, "commit", "--quiet", "--message", "shared")
+    return path
+
+
+def _set_version(path: Path, version: str) -> None:
+    path.write_text(path.read_text().replace('version = "0.8.0"', f'version = "{version}"'))
+
+
+def test_a_clean_checkout_bumps_from_its_version(tmp_path: Path) -> None:
+    _shared_only(tmp_path, "0.8.0", commit=True)
+    plan = lockstep.plan_bump(tmp_path, "minor")
+    assert (plan.current, plan.base, plan.version) == ("0.8.0", "0.8.0", "0.9.0")
+    assert not plan.already_written
+    assert plan.describe() == "purelms-shared 0.8.0 -> 0.9.0"
+
+
+@pytest.mark.parametrize("target", ["minor", "0.9.0"])
+def test_a_rerun_before_the_commit_bumps_nothing_twice(tmp_path: Path, target: str) -> None:
+    path = _shared_only(tmp_path, "0.8.0", commit=True)
+    _set_version(path, "0.9.0")  # the first run wrote 0.9.0; its tests failed; no commit
+    plan = lockstep.plan_bump(tmp_path, target)
+    assert plan.version == "0.9.0"
+    assert plan.already_written
+    assert "0.9.0 is already written here but not committed (the bump from 0.8.0)" in (
+        plan.describe()
+    )
+
+
+def test_another_version_replaces_an_uncommitted_bump(tmp_path: Path) -> None:
+    path = _shared_only(tmp_path, "0.8.0", commit=True)
+    _set_version(path, "0.9.0")
+    plan = lockstep.plan_bump(tmp_path, "1.0.0")
+    assert plan.version == "1.0.0"
+    assert not plan.already_written
+    assert plan.describe() == (
+        "purelms-shared 0.8.0 -> 1.0.0 (replacing the uncommitted 0.9.0 in the working tree)"
+    )
+    with pytest.raises(LockstepError, match=r"refusing 0\.8\.0: purelms-shared is already 0\.8\.0"):
+        lockstep.plan_bump(tmp_path, "0.8.0")
+
+
+def test_without_git_the_working_tree_counts(tmp_path: Path) -> None:
+    _shared_only(tmp_path, "0.8.0", commit=False)
+    assert lockstep.committed_version(tmp_path) is None
+    assert lockstep.plan_bump(tmp_path, "patch").version == "0.8.1"
+
+
 # --------------------------------------------------------------------------- pyproject
 
 PYPROJECT = """\

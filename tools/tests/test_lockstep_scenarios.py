@@ -8,7 +8,11 @@ asserts on the files git sees changed and on the problems the checks name:
    moves, every check passes, and ``git status`` lists exactly the expected files;
 2. the same change without the bump: lockstep_check and wire_sync name every stale file;
 3. a union member dropped by hand in one TypeScript consumer: wire_sync names it;
-4. one floor lowered by hand: lockstep_check names its file and line.
+4. one floor lowered by hand: lockstep_check names its file and line;
+5. the README's workflow for the case of issue 20 (``note: str = ""`` added to
+   ``Message``): lockstep_check names the places, the bump writes them, a second bump
+   (a rerun after a failure) bumps nothing twice, and the contract's own tests pass in
+   the copy without an edit, with ids naming the new field.
 """
 
 from __future__ import annotations
@@ -256,3 +260,68 @@ def test_lowered_floor_fails_lockstep_check(repo: Path) -> None:
     fixed = run_tool(repo, "lockstep.py", "check", "--fix")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert changed_files(repo) == set()
+
+
+def add_message_note(root: Path) -> None:
+    """The additive field of issue 20: ``Message.note``, optional, default ``""``."""
+    envelopes = root / SHARED_SRC / "_envelopes.py"
+    text = envelopes.read_text()
+    anchor = '    code: StrictText = ""\n'
+    assert text.count(anchor) == 1
+    envelopes.write_text(text.replace(anchor, anchor + '    note: str = ""\n'))
+
+
+CONTRACT_TESTS = [
+    f"packages/purelms-shared/tests/{name}"
+    for name in (
+        "test_shared_models.py",
+        "test_shared_schema_drift.py",
+        "test_shared_fixture_corpus.py",
+    )
+]
+
+
+def test_an_additive_field_ships_with_one_bump_and_no_test_edit(repo: Path) -> None:
+    old = shared_version(repo)
+    new = lockstep.next_version(old, "minor")
+    add_message_note(repo)
+
+    check = run_tool(repo, "lockstep.py", "check")
+    assert check.returncode == 1
+    assert "needs a new version" in check.stderr
+    assert f"{_posix(WIRE_MODULE)}:" in check.stderr
+
+    first = run_tool(repo, "lockstep.py", "bump", "minor")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"purelms-shared {old} -> {new}" in first.stdout
+    assert "next, the tests: `uv run --locked nox -s tests`" in first.stdout
+    written = changed_files(repo)
+    assert _posix(SHARED_PYPROJECT) in written
+    assert _posix(SCHEMA_DIR / "SimulationOutputEnvelope.json") in written
+
+    # Its tests failed, say, and the maintainer runs the same command again: same version.
+    again = run_tool(repo, "lockstep.py", "bump", "minor")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (
+        f"purelms-shared {new} is already written here but not committed (the bump from "
+        f"{old}); nothing is bumped twice" in again.stdout
+    )
+    assert "lockstep: 0 file(s) changed:" in again.stdout
+    assert shared_version(repo) == new
+    assert changed_files(repo) == written
+
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", *CONTRACT_TESTS],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo / "packages/purelms-shared/src")},
+        check=False,
+        timeout=300,
+    )
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr
+    for test_id in (
+        "test_default_is_the_designs[Message.note]",
+        "test_omitted_field_takes_its_default[Message.note]",
+    ):
+        assert re.search(rf"::{re.escape(test_id)} PASSED", tests.stdout), test_id

@@ -111,7 +111,7 @@ def test_new_backend_creates_the_backend_and_registers_it(scaffolded: tuple[Path
 
 def test_its_own_tests_pass(root: Path) -> None:
     out = _ok(uv_run(root, "pytest", "-q", "-p", "no:cacheprovider", BACKEND))
-    assert "6 passed" in out, out
+    assert "7 passed" in out, out
 
 
 def test_purelms_lists_it_and_runs_it_with_success(root: Path) -> None:
@@ -120,7 +120,7 @@ def test_purelms_lists_it_and_runs_it_with_success(root: Path) -> None:
     assert (
         _ok(uv_run(root, "purelms", "manifest", SLUG))
         .strip()
-        .endswith("agrees with purelms_demo_backend and pyproject.toml")
+        .endswith("the tables of README.md agree with purelms_demo_backend and pyproject.toml")
     )
     checked = _ok(uv_run(root, "purelms", "manifest", "check"))
     assert f"backends/{SLUG}/interactive_task.yaml: installable (slug {SLUG})" in checked

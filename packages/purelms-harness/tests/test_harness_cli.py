@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -48,7 +49,7 @@ def test_list_shows_every_backend_with_version_and_parameters() -> None:
     assert "echo" in proc.stdout
     assert "1.0.0" in proc.stdout
     assert "any (open schema)" in proc.stdout
-    assert "window_area_south_m2 [m2]" in proc.stdout
+    assert "window_area_south_m2 [m²]" in proc.stdout
     data = json.loads(purelms("list", "--json").stdout)
     assert data["echo"]["backend"]["image"] == "purelms-itask-echo:1.0.0"
     assert data["echo"]["parameters"] == []
@@ -58,7 +59,8 @@ def test_run_echo_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "run"
     proc = purelms("run", "echo", "-p", "message=bonjour", "-p", "repeat=2", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "message: bonjour; repeat: 2" in proc.stdout
+    assert re.search(r"^message +bonjour *$", proc.stdout, re.MULTILINE), proc.stdout
+    assert re.search(r"│ +message +bonjour +│", proc.stdout), proc.stdout
     assert "info ECHO.OK: echoed 2 parameter(s)" in proc.stdout
     assert "outcome: passed yes, score -, completion 1.00" in proc.stdout
     assert json.loads((out / "outcome.json").read_text()) == {

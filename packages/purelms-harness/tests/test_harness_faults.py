@@ -384,12 +384,13 @@ def test_evidence_verify_is_confined_complete_and_cross_checked(
     assert stderr.startswith("evidence mismatch: evidence.json: sha256 is ")
 
 
-def test_purelms_run_prints_the_evidence_sha256_to_record(tmp_path: Path) -> None:
+def test_purelms_run_records_the_evidence_sha256(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    proc = purelms("run", "echo", "-q", "--out", str(out))
+    proc = purelms("run", "echo", "-q", "--verbose", "--out", str(out))
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     digest = hashlib.sha256((out / "evidence.json").read_bytes()).hexdigest()
-    assert f"evidence.json sha256 {digest}" in stdout
+    assert f"sha256 {digest}" in stdout  # --verbose prints it
+    assert (out / "evidence.sha256").read_text() == f"{digest}  evidence.json\n"
     evidence = parse_evidence_manifest((out / "evidence.json").read_bytes())
     assert {r.uri for r in evidence.references} == {"input/input.json", "output/output.json"}

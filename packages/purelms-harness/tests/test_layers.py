@@ -8,11 +8,11 @@ problem naming the parameter and the rule, and leaves no run folder.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from purelms_harness import (
     effective_parameters,
     load_block_config,
     submission_problems,
+    write_manifest,
 )
 from purelms_shared import InteractiveTaskManifest, parse_task_manifest
 
@@ -135,6 +136,16 @@ def test_a_block_that_only_tightens_is_accepted(data: dict[str, Any]) -> None:
         (
             {"parameters": {"glazing": {"choices": []}}},
             "parameters.glazing.choices: a block offers at least one choice",
+        ),
+        (
+            {"parameters": {"aera": {"max": 10}}},
+            "parameters.aera: no parameter of that name in the manifest; did you mean 'area'? "
+            "(it declares area, glazing, shading, note)",
+        ),
+        (
+            {"outputs": {"heating": {"visible": False}}},
+            "outputs.heating: no declared output of that name; did you mean 'heating_kwh'? "
+            "(the manifest declares heating_kwh)",
         ),
         (
             {"parameters": {"colour": {"visible": False}}},
@@ -261,6 +272,16 @@ def test_block_overrides_change_only_threshold_style_arguments() -> None:
     ("values", "problem"),
     [
         ({"note": "n", "colour": "red"}, "parameters.colour: unknown parameter (the manifest"),
+        (
+            {"note": "n", "aera": 2},
+            "parameters.aera: unknown parameter; did you mean 'area'? (the manifest declares "
+            "area, glazing, shading, note)",
+        ),
+        (
+            {"note": "n", "glazing": "tripple"},
+            "parameters.glazing: 'tripple' is not one of the choices ['single', 'double', "
+            "'triple']; did you mean 'triple'?",
+        ),
         ({}, "parameters.note: required (missing)"),
         ({"note": "n", "area": "5"}, "parameters.area: must be a number (got '5')"),
         ({"note": "n", "area": True}, "parameters.area: must be a number (got True)"),
@@ -357,30 +378,64 @@ if __name__ == "__main__":
 """
 
 
+DECLARATION = """
+[project]
+name = "purelms-runtime"
+[tool.purelms]
+module = "graded_backend"
+[tool.purelms.manifest]
+name = "Graded"
+description = "A throwaway graded task."
+[tool.purelms.manifest.backend]
+credit_cost = 1
+trust_tier = "community"
+default_timeout_seconds = 30
+[tool.purelms.manifest.lms_outcomes.passed]
+source = "outputs.heating_kwh"
+transform = "less_than"
+threshold = 500
+[tool.purelms.manifest.lms_outcomes.score]
+source = "outputs.heating_kwh"
+transform = "normalize_inverse"
+bounds = [100, 1100]
+[tool.purelms.manifest.choice_labels.glazing]
+single = "Single pane"
+double = "Double pane"
+triple = "Triple pane"
+"""
+
+
 @pytest.fixture
 def graded_root(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A repository holding the graded backend, its manifest generated from MODULE as
+    ``purelms manifest graded --write`` would (``purelms run`` refuses a stale one)."""
     root = tmp_path / "repo"
     task = root / "backends" / "graded"
     (task / "backend").mkdir(parents=True)
     (root / "pyproject.toml").write_text("")
-    manifest = {**MANIFEST, "parameters": [dict(p) for p in MANIFEST["parameters"]]}
-    manifest["parameters"][3] = {"name": "note", "type": "string", "label": "Note", "default": ""}
-    (task / "interactive_task.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-    (task / "backend" / "pyproject.toml").write_text(
-        textwrap.dedent(
-            """
-            [project]
-            name = "purelms-runtime"
-            [tool.purelms]
-            module = "graded_backend"
-            """
-        )
-    )
+    (task / "backend" / "pyproject.toml").write_text(DECLARATION)
     modules = tmp_path / "modules"
     modules.mkdir()
     (modules / "graded_backend.py").write_text(MODULE)
+    spec = importlib.util.spec_from_file_location("graded_backend", modules / "graded_backend.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    write_manifest(task, module.backend)
     env = {**os.environ, "PYTHONPATH": str(modules), "COLUMNS": "200"}
     return root, env
+
+
+def test_the_graded_manifest_is_the_hand_written_one_the_functions_are_tested_on(
+    graded_root: tuple[Path, dict[str, str]],
+) -> None:
+    root, _ = graded_root
+    generated = yaml.safe_load((root / "backends/graded/interactive_task.yaml").read_text())
+    assert [p["name"] for p in generated["parameters"]] == [
+        p["name"] for p in MANIFEST["parameters"]
+    ]
+    assert generated["lms_outcomes"] == MANIFEST["lms_outcomes"]
 
 
 def run(root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

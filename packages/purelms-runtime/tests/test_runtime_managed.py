@@ -77,7 +77,9 @@ def test_echo_managed_success_with_oidc_callbacks(
     tmp_path: Path,
 ) -> None:
     request = RunRequest(
-        parameters={"message": "managed", "delay_seconds": 2.0}, progress_min_interval_seconds=0.2
+        parameters={"message": "managed", "delay_seconds": 2.0},
+        progress_min_interval_seconds=0.2,
+        env={"PURELMS_PROGRESS_REPORTING": "percentage"},  # echo's manifest says none
     )
     result = run_managed(
         echo_manifest,

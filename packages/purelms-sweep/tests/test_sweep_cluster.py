@@ -167,7 +167,7 @@ def test_optimise_energyplus_wall_u_for_a_heating_target(client: Client, tmp_pat
     outcome = optimise("first")
     search = outcome.search
     assert search.finished()
-    assert search.reason == "target met within tolerance 150"
+    assert search.reason == "a run met the target within the tolerance of 150 kWh"
     best = search.best()
     assert best is not None
     assert best.met

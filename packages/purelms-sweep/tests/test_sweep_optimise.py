@@ -49,7 +49,7 @@ def test_finds_the_crossing_of_a_monotonic_response(batch: int) -> None:
     assert best.met
     assert best.value is not None
     assert 5000 - search.tol <= best.value <= 5000
-    assert search.reason.startswith("target met within tolerance")
+    assert search.reason.startswith("a run met the target within the tolerance of ")
     assert all(0.1 <= x <= 1.0 for xs in rounds for x in xs)
     assert len(search.trials) <= 12
 
@@ -97,7 +97,7 @@ def test_budget_is_never_exceeded() -> None:
     search = ThresholdSearch(Vary("u", 0, 1), Target("out", "=", 0.123456789), budget=5, tol=0)
     drive(search, lambda u: u**3, batch=4)
     assert len(search.trials) == 5
-    assert search.reason == "budget of 5 evaluations spent"
+    assert search.reason == "the budget of 5 runs is spent"
 
 
 def test_failed_interior_points_are_skipped_and_a_failed_end_stops() -> None:
@@ -118,15 +118,15 @@ def test_failed_interior_points_are_skipped_and_a_failed_end_stops() -> None:
 
     search = ThresholdSearch(Vary("u", 0, 1), Target("out", "<=", 0.25))
     drive(search, lambda u: None if 0 < u < 1 else u, batch=2)
-    assert search.reason == "every evaluation of the last round failed"
+    assert search.reason == "every run of the last round failed"
 
     search = ThresholdSearch(Vary("u", 0, 1), Target("out", "<=", 0.25))
     drive(search, lambda u: None if u == 1 else u)
-    assert search.reason == "the evaluation at u=1 failed"
+    assert search.reason == "the run at u=1 failed"
 
     search = ThresholdSearch(Vary("u", 0, 1), Target("out", "<=", 0.5))
     drive(search, lambda u: None if u == 1 else u)
-    assert search.reason == "the evaluation at u=1 failed"
+    assert search.reason == "the run at u=1 failed"
 
 
 def test_results_are_matched_by_param_id_and_unknown_ones_ignored() -> None:

@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 
 from purelms_echo import EchoParameters, backend, echo
-from purelms_harness import check_manifest, manifest_drift
+from purelms_harness import check_manifest, manifest_drift, readme_drift
 from purelms_runtime import InputRejected, RunContext, SimulationFailed
 
 MANIFEST = Path(__file__).parents[2] / "interactive_task.yaml"
@@ -28,6 +28,10 @@ def _context(tmp_path: Path) -> RunContext:
 
 def test_manifest_agrees_with_the_parameter_and_output_models() -> None:
     assert manifest_drift(MANIFEST, backend) == []
+
+
+def test_readme_tables_agree_with_the_models() -> None:
+    assert readme_drift(MANIFEST.parent, backend) == []
 
 
 def test_manifest_is_installable_with_an_open_schema() -> None:

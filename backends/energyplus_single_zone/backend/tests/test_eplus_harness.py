@@ -37,6 +37,7 @@ from purelms_harness import (
     evaluate_outcome,
     find_repo_root,
     manifest_drift,
+    readme_drift,
     run_local,
     verify_evidence,
 )
@@ -122,6 +123,7 @@ def timeline(manifest: BackendManifest, tmp_path_factory: pytest.TempPathFactory
 
 def test_manifest_matches_the_models(manifest: BackendManifest) -> None:
     assert manifest_drift(manifest, backend) == []
+    assert readme_drift(manifest.directory, backend) == []
     assert manifest.version == backend.version == "0.2.0"
     assert check_manifest(manifest.path).problems == []
 

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
         detect_engine,
         open_output_dir,
     )
-    from ._errors import RunCancelled, RunRequestError, describe_os_error
+    from ._display import display_unit, format_number, together, utf8, wrap
+    from ._errors import RunCancelled, RunRequestError, describe_os_error, did_you_mean
     from ._evidence import (
         EVIDENCE_NAME,
         build_evidence,
@@ -105,6 +106,7 @@ if TYPE_CHECKING:
     )
     from ._object_store import ObjectStore, StoredObject, StoreRequest
     from ._outcomes import OUTCOME_NAME, Outcome, evaluate_outcome, write_outcome
+    from ._readme import README_NAME, readme_drift, readme_tables, write_readme
 
 #: Public names, by defining module (imported on first use).
 _LAZY = {
@@ -123,6 +125,12 @@ _LAZY = {
     "RunCancelled": "._errors",
     "RunRequestError": "._errors",
     "describe_os_error": "._errors",
+    "did_you_mean": "._errors",
+    "display_unit": "._display",
+    "format_number": "._display",
+    "together": "._display",
+    "utf8": "._display",
+    "wrap": "._display",
     "EVIDENCE_NAME": "._evidence",
     "build_evidence": "._evidence",
     "file_digest": "._evidence",
@@ -184,6 +192,10 @@ _LAZY = {
     "Outcome": "._outcomes",
     "evaluate_outcome": "._outcomes",
     "write_outcome": "._outcomes",
+    "README_NAME": "._readme",
+    "readme_drift": "._readme",
+    "readme_tables": "._readme",
+    "write_readme": "._readme",
 }
 
 
@@ -206,6 +218,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "OUTCOME_NAME",
     "PROJECT_NAME",
+    "README_NAME",
     "BackendLauncher",
     "BackendManifest",
     "BackendProject",
@@ -244,12 +257,15 @@ __all__ = [
     "default_run_dir",
     "describe_os_error",
     "detect_engine",
+    "did_you_mean",
     "discover",
+    "display_unit",
     "effective_outcomes",
     "effective_parameters",
     "evaluate_outcome",
     "file_digest",
     "find_repo_root",
+    "format_number",
     "generate_manifest",
     "load_block_config",
     "load_manifest",
@@ -260,6 +276,8 @@ __all__ = [
     "open_output_dir",
     "post_service_request",
     "read_manifest_data",
+    "readme_drift",
+    "readme_tables",
     "render_manifest",
     "render_template_manifest",
     "run_local",
@@ -268,12 +286,16 @@ __all__ = [
     "submission_problems",
     "task_problems",
     "timeout_seconds_of",
+    "together",
+    "utf8",
     "v1_outputs",
     "v1_parameters",
     "verify_evidence",
     "wait_for_service",
     "whole_seconds",
+    "wrap",
     "write_evidence",
     "write_manifest",
     "write_outcome",
+    "write_readme",
 ]

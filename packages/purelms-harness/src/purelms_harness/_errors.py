@@ -10,9 +10,11 @@ private module, so the three lines live in both.
 
 from __future__ import annotations
 
+import difflib
 import errno
+from collections.abc import Sequence
 
-__all__ = ["RunCancelled", "RunRequestError", "describe_os_error"]
+__all__ = ["RunCancelled", "RunRequestError", "closest", "describe_os_error", "did_you_mean"]
 
 
 class RunRequestError(ValueError):
@@ -28,3 +30,19 @@ def describe_os_error(exc: OSError) -> str:
     name = errno.errorcode.get(exc.errno or 0)
     text = exc.strerror or str(exc)
     return f"{text} ({name})" if name else text
+
+
+def closest(name: str, known: Sequence[str]) -> str | None:
+    """The one known name ``name`` most likely meant: a near miss (difflib, ratio >= 0.7,
+    so ``cooling_kwh`` does not suggest ``heating_kwh``), else the only one it begins."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
+    if close:
+        return close[0]
+    starting = [item for item in known if len(name) >= 3 and item.startswith(name)]
+    return starting[0] if len(starting) == 1 else None
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """``"did you mean 'wall_u_w_m2k'? "`` for a near miss among ``known``, else ``""``."""
+    found = closest(name, known)
+    return f"did you mean {found!r}? " if found else ""

@@ -37,7 +37,7 @@ parameters are accepted and passed on as they are.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -57,6 +57,8 @@ from purelms_shared import (
     TaskValueType,
     error_lines,
 )
+
+from ._errors import did_you_mean
 
 __all__ = [
     "BlockConfig",
@@ -234,13 +236,24 @@ def _type_problem(kind: TaskValueType, value: Any) -> str | None:
     return None
 
 
+def _unknown(what: str, name: str, known: Sequence[str], where: str) -> str:
+    """``unknown parameter; did you mean 'x'? (the manifest declares a, b)``: one line."""
+    hint = did_you_mean(name, known)
+    listed = ", ".join(known) or "none"
+    if hint:
+        return f"{what}; {hint}({where} {listed})"
+    return f"{what} ({where} {listed})"
+
+
 def _value_problem(parameter: EffectiveParameter, value: Any) -> str | None:
     """Why ``value`` is not allowed for ``parameter`` (Layer 1 ∩ Layer 2), or None."""
     kind = parameter.spec.type
     if kind is TaskValueType.ENUM:
         allowed = parameter.choice_values
         if not any(_same(value, choice) for choice in allowed):
-            return f"{value!r} is not one of the choices {allowed}"
+            texts = [choice for choice in allowed if isinstance(choice, str)]
+            hint = did_you_mean(value, texts).strip() if isinstance(value, str) else ""
+            return f"{value!r} is not one of the choices {allowed}" + (f"; {hint}" if hint else "")
         return None
     problem = _type_problem(kind, value)
     if problem or kind is not TaskValueType.NUMBER:
@@ -344,22 +357,23 @@ def block_config_problems(task: InteractiveTaskManifest, config: BlockConfig) ->
     problems: list[str] = []
     if not task.open_schema:
         effective = effective_parameters(task, config)
-        declared = ", ".join(p.name for p in task.parameters)
         for name, settings in config.parameters.items():
             spec = task.parameter(name)
             if spec is None:
-                problems.append(
-                    f"parameters.{name}: no parameter of that name in the manifest "
-                    f"(it declares {declared})"
+                known = [p.name for p in task.parameters]
+                line = _unknown(
+                    "no parameter of that name in the manifest", name, known, "it declares"
                 )
+                problems.append(f"parameters.{name}: {line}")
                 continue
             problems += _parameter_setting_problems(spec, settings, effective[name])
-    outputs = ", ".join(o.name for o in task.outputs) or "none"
+    outputs = [o.name for o in task.outputs]
     for name in config.outputs:
         if task.output(name) is None:
-            problems.append(
-                f"outputs.{name}: no declared output of that name (the manifest declares {outputs})"
+            line = _unknown(
+                "no declared output of that name", name, outputs, "the manifest declares"
             )
+            problems.append(f"outputs.{name}: {line}")
     return problems + _outcome_problems(task, config)
 
 
@@ -390,12 +404,10 @@ def submission_problems(
     effective = effective_parameters(task, config)
     resolved = dict(values)
     problems = []
-    declared = ", ".join(effective)
     for name in values:
         if name not in effective:
-            problems.append(
-                f"parameters.{name}: unknown parameter (the manifest declares {declared})"
-            )
+            line = _unknown("unknown parameter", name, list(effective), "the manifest declares")
+            problems.append(f"parameters.{name}: {line}")
     for name, parameter in effective.items():
         if parameter.locked:
             state = "hidden" if not parameter.visible else "disabled"

@@ -274,6 +274,12 @@ def run_managed(
                 else [python, "-m", manifest.module]
             )
             _run_job(result, command, env, timeout, cancel, launcher, run_dir)
+    except RunRequestError:
+        # The backend could not be started (or never served): the run never started, so
+        # nothing of it is kept and the same --out works on retry.
+        server.forget(str(run_id))
+        folder.remove()
+        raise
     finally:
         completed_at = datetime.now(UTC)
         # A complete callback is POSTed before the process exits; give the server a moment.

@@ -32,6 +32,8 @@ from pydantic import ValidationError
 from purelms_runtime import Backend
 from purelms_shared import InteractiveTaskManifest, error_lines, parse_task_manifest
 
+from ._errors import closest
+
 __all__ = [
     "MANIFEST_NAME",
     "PROJECT_NAME",
@@ -244,9 +246,16 @@ def load_manifest(root: Path, slug: str) -> BackendManifest:
     """The manifest of ``backends/<slug>/`` (only that one is read)."""
     path = root / "backends" / slug / MANIFEST_NAME
     if not path.is_file():
-        known = ", ".join(folder.name for folder in _task_folders(root)) or "none"
-        raise ManifestError(f"unknown backend {slug!r}; known backends: {known}")
+        raise ManifestError(unknown_backend(root, slug))
     return BackendManifest.load(path)
+
+
+def unknown_backend(root: Path, slug: str) -> str:
+    """``unknown backend 'eplus'; did you mean ...? known backends: ...`` (one line)."""
+    known = [folder.name for folder in _task_folders(root)]
+    found = closest(slug, known)
+    hint = f"; did you mean {found!r}?" if found else ""
+    return f"unknown backend {slug!r}{hint}; known backends: {', '.join(known) or 'none'}"
 
 
 def discover(root: Path) -> dict[str, BackendManifest]:

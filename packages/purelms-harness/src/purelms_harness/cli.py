@@ -28,14 +28,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from purelms_runtime import Backend
 from purelms_shared import (
     CompleteCallback,
     InputFileRole,
-    MessageLevel,
     ProgressCallback,
     format_validation_error,
     parse_evidence_manifest,
@@ -46,9 +44,11 @@ from purelms_shared import (
 from ._args import OneLineParser, non_negative_seconds, port_number, whole_seconds
 from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
+from ._display import together, utf8, wrap
+from ._drift import manifest_staleness, typescript_staleness
 from ._errors import RunCancelled, RunRequestError, describe_os_error
-from ._evidence import verify_evidence
-from ._generate import manifest_drift, write_manifest
+from ._evidence import EVIDENCE_NAME, verify_evidence
+from ._generate import manifest_drift, model_outputs, write_manifest
 from ._identity import LoopbackIdentity
 from ._layers import (
     BlockConfig,
@@ -69,6 +69,7 @@ from ._manifest import (
     discover,
     find_repo_root,
     load_manifest,
+    unknown_backend,
 )
 from ._manifest_check import (
     check_manifest,
@@ -77,11 +78,33 @@ from ._manifest_check import (
 )
 from ._object_store import ObjectStore
 from ._outcomes import Outcome, evaluate_outcome, write_outcome
+from ._readme import README_NAME, readme_drift, write_readme
+from ._run_report import (
+    Terminal,
+    artifact_lines,
+    backend_list,
+    inputs_view,
+    message_lines,
+    results_view,
+)
 
 __all__ = ["main"]
 
 _console = Console(highlight=False, soft_wrap=True)
 _errors = Console(stderr=True, highlight=False, soft_wrap=True)  # one problem, one line
+EVIDENCE_SHA256_NAME = "evidence.sha256"
+"""Beside ``evidence.json`` in a run folder: its sha256, as ``sha256sum`` writes it."""
+
+
+def _terminal(console: Console = _console) -> Terminal:
+    """The console's width (rich honours ``COLUMNS``) and whether it can print ``m²``."""
+    return Terminal(width=max(40, console.width), unicode=utf8(console.encoding))
+
+
+def _say(text: str, *, console: Console = _console, style: str = "", indent: str = "  ") -> None:
+    """One message, wrapped by words at the terminal's width (never inside ``4 m``)."""
+    lines = wrap(text, _terminal(console).width, indent=indent)
+    console.print("\n".join(lines), markup=False, style=style or None)
 
 
 class UsageError(Exception):
@@ -113,17 +136,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({slug: m.data for slug, m in manifests.items()}, indent=2))
         return 0
-    table = Table(title="purelms backends")
-    for column in ("slug", "version", "name", "parameters"):
-        table.add_column(column)
-    for slug, manifest in manifests.items():
-        params = ", ".join(
-            f"{p['name']}{' [' + p['unit'] + ']' if p.get('unit') else ''}"
-            for p in manifest.parameters
-        )
-        shown = params or ("any (open schema)" if manifest.task.open_schema else "-")
-        table.add_row(slug, manifest.version, manifest.name, escape(shown))
-    _console.print(table)
+    _console.print(backend_list(manifests, _terminal()))
     return 0
 
 
@@ -216,51 +229,35 @@ def _request(args: argparse.Namespace) -> RunRequest:
     )
 
 
-def _format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    if isinstance(value, list):
-        return ", ".join(_format_value(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}: {_format_value(v)}" for k, v in value.items())
-    return str(value)
+def _output_specs(manifest: BackendManifest, backend: Backend[Any, Any] | None) -> list[Any]:
+    """Every output with its label and unit: the output model's, else the manifest's."""
+    if backend is not None:
+        return model_outputs(backend.outputs_model)
+    return manifest.outputs
 
 
 def _print_result(
-    manifest: BackendManifest, result: LocalRunResult, outcome: Outcome | None
+    manifest: BackendManifest,
+    result: LocalRunResult,
+    outcome: Outcome | None,
+    backend: Backend[Any, Any] | None,
+    *,
+    verbose: bool,
 ) -> None:
     out = result.envelope_out
     if out is None:
         return
-    units = {o["name"]: (o.get("label", o["name"]), o.get("unit", "")) for o in manifest.outputs}
+    term = _terminal()
     if out.outputs:
-        table = Table(title=f"{manifest.slug}: outputs")
-        table.add_column("output")
-        table.add_column("value", overflow="fold")
-        table.add_column("unit")
-        for name, value in out.outputs.items():
-            label, unit = units.get(name, (name, ""))
-            table.add_row(
-                f"{label} ({name})" if label != name else name, _format_value(value), unit
-            )
-        _console.print(table)
+        specs = _output_specs(manifest, backend)
+        _console.print(results_view(manifest, out.outputs, specs, term))
     if outcome is not None:
-        _console.print(_outcome_line(outcome))
-    styles = {MessageLevel.ERROR: "red", MessageLevel.WARNING: "yellow"}
-    for message in out.messages:
-        style = styles.get(message.level, "")
-        code = f" {message.code}" if message.code else ""
-        _console.print(
-            f"[{style}]{message.level.value}{code}: {message.text}[/]"
-            if style
-            else f"{message.level.value}{code}: {message.text}",
-            markup=bool(style),
-        )
-    for artifact in out.artifacts:
-        _console.print(
-            f"artifact {artifact.filename} ({artifact.size_bytes} bytes, "
-            f"sha256 {artifact.sha256[:12]}...)"
-        )
+        _console.print(_outcome_line(outcome), markup=False)
+    for block in message_lines(out.messages, term):
+        _console.print(block)
+    if verbose:
+        for line in artifact_lines(out.artifacts, term):
+            _console.print(line, markup=False)
 
 
 def _outcome_line(outcome: Outcome) -> str:
@@ -322,9 +319,34 @@ class _Interrupts:
         return 128 + (self.signum or signal.SIGINT)
 
 
+def _checked_backend(manifest: BackendManifest) -> Backend[Any, Any] | None:
+    """The backend's models, after refusing a manifest that is stale against them.
+
+    Warns (and goes on) when the bundle's TypeScript types look stale, or when the
+    backend cannot be imported here (an ``--image`` run needs no local package).
+    """
+    try:
+        backend = manifest.load_backend()
+    except Exception as exc:  # any import failure of the author's code: say it, go on
+        _say(
+            f"warning: cannot check {manifest.path.name} against the models of "
+            f"{manifest.module} ({type(exc).__name__}: {exc})",
+            console=_errors,
+            style="yellow",
+        )
+        return None
+    stale = manifest_staleness(manifest, backend)
+    if stale:
+        raise UsageError(stale)
+    for warning in typescript_staleness(manifest, backend):
+        _say(f"warning: {warning}", console=_errors, style="yellow")
+    return backend
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
     request = _request(args)
+    backend = _checked_backend(manifest)
     config = _block_config(args, manifest)
     parameters, problems = submission_problems(manifest.task, config, request.parameters)
     if problems:
@@ -405,20 +427,34 @@ def cmd_run(args: argparse.Namespace) -> int:
             write_outcome(run_dir, outcome)
         except OSError as exc:
             result.problems.append(f"cannot write {run_dir}/outcome.json: {describe_os_error(exc)}")
-    _print_result(manifest, result, outcome)
-    if isinstance(result, ManagedRunResult):
-        _console.print(
+    if result.evidence_sha256 is not None:
+        try:
+            (run_dir / EVIDENCE_SHA256_NAME).write_text(
+                f"{result.evidence_sha256}  evidence.json\n", encoding="utf-8"
+            )
+        except OSError as exc:
+            result.problems.append(
+                f"cannot write {run_dir / EVIDENCE_SHA256_NAME}: {describe_os_error(exc)}"
+            )
+    files = [(role.value, path) for role, path in request.input_files]
+    _console.print(
+        inputs_view(manifest, request.parameters, files, _terminal(), verbose=args.verbose)
+    )
+    _print_result(manifest, result, outcome, backend, verbose=args.verbose)
+    if args.verbose and isinstance(result, ManagedRunResult):
+        _say(
             f"output: {result.output_uri} generation {result.output_generation} "
             f"(input {result.input_uri})"
         )
         if result.service_answers:
             answers = ", ".join(str(code) for code in result.service_answers)
-            _console.print(f"service answers (request, then redelivery): {answers}")
-    _console.print(f"run directory: {run_dir}")
-    if result.evidence_path is not None:
-        _console.print(f"evidence: {result.evidence_path} sha256 {result.evidence_sha256}")
+            _say(f"service answers (request, then redelivery): {answers}")
+    if args.verbose and result.evidence_path is not None:
+        digest = together(f"sha256 {result.evidence_sha256}")
+        _say(f"evidence: {together(str(result.evidence_path))} {digest}")
+    _say(f"run folder: {_shown(run_dir)}" + ("" if args.verbose else " (details: --verbose)"))
     for problem in result.problems:
-        _errors.print(f"error: {problem}", markup=False)
+        _say(f"error: {problem}", console=_errors)
     status = result.status.value if result.status else "unknown"
     if interrupts.signum is not None:
         _errors.print(
@@ -444,7 +480,21 @@ def _sha256_arg(text: str) -> str:
 
 
 def cmd_evidence_verify(args: argparse.Namespace) -> int:
-    problems = verify_evidence(Path(args.dir), expected_sha256=args.sha256)
+    folder = Path(args.dir)
+    if not folder.exists():
+        raise UsageError(
+            f"evidence verify: no such folder {args.dir} (give a run folder, runs/...)"
+        )
+    if not folder.is_dir():
+        raise UsageError(f"evidence verify: {args.dir} is a file; give the run folder holding it")
+    if not (folder / EVIDENCE_NAME).exists():
+        _errors.print(
+            f"no {EVIDENCE_NAME} in {args.dir}: was this folder made by `purelms run`? "
+            "(each run folder under runs/ holds one)",
+            markup=False,
+        )
+        return 1
+    problems = verify_evidence(folder, expected_sha256=args.sha256)
     if problems:
         _errors.print(f"evidence mismatch: {problems[0]}", markup=False)
         for extra in problems[1:]:
@@ -470,7 +520,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         raw = Path(args.file).read_bytes()
     except OSError as exc:
-        raise UsageError(f"{args.file}: {exc.strerror}") from exc
+        raise UsageError(
+            f"validate {args.kind}: cannot read {args.file}: {describe_os_error(exc)} (give a "
+            f"wire document, e.g. runs/<run-dir>/output/output.json)"
+        ) from exc
     try:
         _validate_document(args.kind, raw)
     except ValidationError as exc:
@@ -489,24 +542,37 @@ def cmd_manifest(args: argparse.Namespace) -> int:
         return _manifest_check(args)
     if args.files:
         raise UsageError(f"manifest {args.target}: unexpected arguments {args.files}")
-    task_dir = _root(args) / "backends" / args.target
+    root = _root(args)
+    task_dir = root / "backends" / args.target
     if not (task_dir / PROJECT_NAME).is_file():
         raise UsageError(
-            f"unknown backend {args.target!r}: no {task_dir / PROJECT_NAME} "
+            f"{unknown_backend(root, args.target)}: no {task_dir / PROJECT_NAME} "
             "(or `purelms manifest check [FILE ...]` to check manifests)"
         )
     project = BackendProject.load(task_dir / PROJECT_NAME)
     backend = project.load_backend()
     path = task_dir / MANIFEST_NAME
+    readme = task_dir / README_NAME
     if args.write:
         changed = write_manifest(task_dir, backend)
-        _console.print(f"{path}: {'updated' if changed else 'already up to date'}")
+        _console.print(f"{path}: {'updated' if changed else 'already up to date'}", markup=False)
+        tables = write_readme(task_dir, backend)
+        if tables is None:
+            _say(f"warning: {readme_drift(task_dir, backend)[0]}", console=_errors)
+        else:
+            state = "updated" if tables else "already up to date"
+            _console.print(f"{readme}: parameters and outputs tables {state}", markup=False)
         return 0
-    problems = manifest_drift(path, backend)
+    problems = [f"{path}: {problem}" for problem in manifest_drift(path, backend)]
+    problems += readme_drift(task_dir, backend)
     for problem in problems:
-        _errors.print(f"{path}: {problem}", markup=False)
+        _errors.print(problem, markup=False)
     if not problems:
-        _console.print(f"{path}: agrees with {project.module} and {project.path.name}")
+        _console.print(
+            f"{path} and the tables of {readme.name} agree with {project.module} and "
+            f"{project.path.name}",
+            markup=False,
+        )
     return 1 if problems else 0
 
 
@@ -624,6 +690,13 @@ def _parser() -> argparse.ArgumentParser:
         "manifest, and the -p values are checked against both before anything runs",
     )
     p_run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also every parameter, each artifact with its sha256, and the evidence "
+        "manifest's path and sha256 (always in the run folder: evidence.sha256)",
+    )
     p_run.add_argument(
         "--image",
         metavar="REF",

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,8 +30,18 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from purelms_harness import ManifestError, find_repo_root, whole_seconds
+from purelms_harness import (
+    ManifestError,
+    display_unit,
+    find_repo_root,
+    format_number,
+    together,
+    utf8,
+    whole_seconds,
+    wrap,
+)
 
 if TYPE_CHECKING:
     from ._optimise import Trial
@@ -124,26 +133,73 @@ def _scalar_outputs(table: Any, skip: set[str]) -> list[str]:
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    text = str(value)
+    text = format_number(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _table_width(widths: list[int]) -> int:
+    """A rich table's width: each column plus its padding (1 + 1) and borders (n + 1)."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
 def _print_rows(title: str, table: Any, params: list[str]) -> None:
+    """The points of a sweep: one row each when that fits the terminal, else transposed.
+
+    Rows: a column per parameter, the status, whether it came from the cache, and up to
+    six scalar outputs, headers and values never wrapped or cut. When those columns are
+    wider than the terminal (rich honours ``COLUMNS``), the table is transposed: one row
+    per field, one column per point (``#1``, ``#2`` ...), in as many tables as it takes.
+    """
     rows = table.to_pylist()
     outputs = _scalar_outputs(table, set(params) | {"parameters"})
-    view = Table(title=title)
-    for name in [*params, "status", "cached", *outputs]:
-        view.add_column(name, overflow="fold")
-    for row in rows:
-        view.add_row(
-            *(escape(_cell(row.get(name))) for name in params),
-            escape(str(row["status"])),
+    fields = [*params, "status", "cached", *outputs]
+    cells = [
+        [
+            *(_cell(row.get(name)) for name in params),
+            str(row["status"]),
             "yes" if row.get("cached") else "",
-            *(escape(_cell(row.get(name))) for name in outputs),
-        )
-    _console.print(view)
+            *(_cell(row.get(name)) for name in outputs),
+        ]
+        for row in rows
+    ]
+    width = max(40, _console.width)
+    widths = [
+        max([len(field), *(len(line[index]) for line in cells)])
+        for index, field in enumerate(fields)
+    ]
+    if _table_width(widths) <= width:
+        view = Table(title=title, title_justify="left")
+        for field in fields:
+            view.add_column(field, no_wrap=True)
+        for line in cells:
+            view.add_row(*(Text(cell) for cell in line))
+        _console.print(view)
+        return
+    _print_transposed(title, fields, cells, width)
+
+
+def _print_transposed(title: str, fields: list[str], cells: list[list[str]], width: int) -> None:
+    field_width = max(len(field) for field in fields)
+    point_widths = [
+        max(len(f"#{index + 1}"), *(len(cell) for cell in line)) for index, line in enumerate(cells)
+    ]
+    chunks: list[list[int]] = []
+    for index, point_width in enumerate(point_widths):
+        current = chunks[-1] if chunks else None
+        taken = [point_widths[i] for i in current] if current else []
+        if current is not None and _table_width([field_width, *taken, point_width]) <= width:
+            current.append(index)
+        else:
+            chunks.append([index])
+    for number, chunk in enumerate(chunks, start=1):
+        part = f" ({number} of {len(chunks)})" if len(chunks) > 1 else ""
+        view = Table(title=f"{title}{part}", title_justify="left")
+        view.add_column("", no_wrap=True)
+        for index in chunk:
+            view.add_column(f"#{index + 1}", no_wrap=True)
+        for position, field in enumerate(fields):
+            view.add_row(Text(field), *(Text(cells[index][position]) for index in chunk))
+        _console.print(view)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -188,31 +244,60 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_rows(f"sweep {args.slug}: {len(outcome.rows)} points", outcome.table, params)
     statuses = ", ".join(f"{n} {s}" for s, n in outcome.counts.items())
-    _console.print(
+    _say(
         f"{len(outcome.rows)} points: {outcome.ran} ran, {outcome.cached} from cache "
         f"({statuses}) in {outcome.wall_seconds:.1f} s"
     )
-    _console.print(f"wrote {outcome.paths['csv']} and {outcome.paths['arrow']}")
+    _say(f"wrote {outcome.paths['csv']} and {outcome.paths['arrow']}")
     if not outcome.ok:
-        _errors.print(f"sweep: not every point succeeded ({statuses})", markup=False)
+        _say(f"sweep: not every point succeeded ({statuses})", console=_errors)
         return 1
     return 0
 
 
+def _say(text: str, *, console: Console = _console) -> None:
+    """One message wrapped by words at the terminal's width (a number keeps its unit)."""
+    console.print("\n".join(wrap(text, max(40, console.width))), markup=False)
+
+
 def cmd_optimise(args: argparse.Namespace) -> int:
-    from ._optimise import run_optimise
+    from ._optimise import ThresholdSearch, run_optimise
 
     root = _root(args)
     out_dir = _out_dir(args, root, "optimise")
     name = args.vary.partition("=")[0].strip()
+    unicode = utf8(_console.encoding)
+    arrow = "→" if unicode else "->"
+    started: list[ThresholdSearch] = []
+
+    def units(text: str) -> str:
+        """``text`` with the target's unit as the terminal can show it (``m²``, ``°C``)."""
+        unit = started[0].target.unit if started else ""
+        return text.replace(f" {unit}", f" {display_unit(unit, unicode)}") if unit else text
+
+    def on_start(search: ThresholdSearch) -> None:
+        started.append(search)
+        target = search.target
+        _say(
+            units(
+                f"Searching {name} from {format_number(search.vary.low)} to "
+                f"{format_number(search.vary.high)} for {together(target.describe())}; it "
+                f"stops at a run that meets the target within {target.amount(search.tol)} of "
+                f"it (--tol), or after {search.budget} runs, "
+                f"{args.batch or args.workers or 2} at a time."
+            )
+        )
 
     def on_round(trials: list[Trial]) -> None:
+        target = started[0].target
         for trial in trials:
-            value = "failed" if trial.value is None else f"{trial.value:,.6g}"
-            mark = "meets target" if trial.met else ""
-            _console.print(
-                f"round {trial.round:>2}  {name} = {trial.x:<12.6g} -> {value:>14}  {mark}",
-                markup=False,
+            value = "failed" if trial.value is None else target.amount(trial.value)
+            mark = " (meets the target)" if trial.met else ""
+            _say(
+                units(
+                    f"round {trial.round}: {name} = {format_number(trial.x)} {arrow} "
+                    f"{target.output} = {value}{mark}"
+                )
             )
 
     outcome = run_optimise(
@@ -233,26 +318,35 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         timeout_seconds=args.timeout,
         image=args.image,
         on_round=on_round,
+        on_start=on_start,
     )
     search = outcome.search
+    target = search.target
     best = search.best()
-    _console.print(
-        f"stopped: {search.reason} ({len(search.trials)} evaluations, "
-        f"{outcome.cached} from cache, {outcome.wall_seconds:.1f} s)",
-        markup=False,
+    _say(
+        units(
+            f"Stopped: {search.reason} ({len(search.trials)} runs, {outcome.cached} from "
+            f"the cache, {outcome.wall_seconds:.1f} s)."
+        )
     )
     if search.bracket is not None:
         low, high = search.bracket
-        _console.print(f"crossing bracketed in {name} = [{low:.6g}, {high:.6g}]", markup=False)
-    _console.print(f"wrote {outcome.paths['csv']} and {outcome.paths['arrow']}")
+        _say(
+            units(
+                f"{target.output} crosses {target.amount(target.value)} between {name} = "
+                f"{format_number(low)} and {format_number(high)}."
+            )
+        )
+    _say(f"wrote {outcome.paths['csv']} and {outcome.paths['arrow']}")
     if best is None or best.value is None:
-        _errors.print("optimise: no evaluation succeeded", markup=False)
+        _say("optimise: no run succeeded", console=_errors)
         return 1
     verdict = "meets" if best.met else "does NOT meet"
-    _console.print(
-        f"best: {name} = {best.x:.6g} -> {search.target.output} = {best.value:,.6g} "
-        f"({verdict} {search.target})",
-        markup=False,
+    _say(
+        units(
+            f"Best: {name} = {format_number(best.x)} {arrow} {target.output} = "
+            f"{target.amount(best.value)}, which {verdict} {together(target.describe())}."
+        )
     )
     return 0 if best.met else 1
 
@@ -323,10 +417,12 @@ def add_parsers(sub: Any) -> None:
         "optimise",
         help="search one parameter's range for where an output meets a target",
         description=(
-            "Bracketing k-section search (an ask/tell AdaptiveAlgorithm): evaluates both "
-            "ends of --vary, then narrows the interval where the --target is crossed, "
-            "--batch points per round, until the target is met within --tol, the "
-            "bracket is tiny, or --budget evaluations are spent."
+            "Finds the value of one parameter (--vary) at which an output reaches a target "
+            "(--target). It runs the backend at both ends of the range, then again and "
+            "again inside the part of the range where the output crosses the target, "
+            "--batch runs at a time, until a run is within --tol of the target, the part "
+            "left is tiny, or --budget runs are spent. Writes DIR/optimise.csv and "
+            "DIR/optimise.arrow."
         ),
     )
     p_opt.add_argument("slug")
@@ -344,12 +440,16 @@ def add_parsers(sub: Any) -> None:
         metavar="NAME=VALUE",
         help="a fixed parameter",
     )
-    p_opt.add_argument("--budget", type=int, default=12, help="most evaluations (default 12)")
+    p_opt.add_argument("--budget", type=int, default=12, help="most runs (default 12)")
     p_opt.add_argument(
-        "--tol", type=float, help="how close to the target counts as met (default 0.5%%)"
+        "--tol",
+        type=float,
+        metavar="AMOUNT",
+        help="how close to the target counts as meeting it, in the output's unit "
+        "(default: 0.5%% of the target value)",
     )
     p_opt.add_argument(
-        "--batch", type=int, metavar="K", help="points per round (default: --workers or 2)"
+        "--batch", type=int, metavar="K", help="runs per round (default: --workers or 2)"
     )
     _cluster_options(p_opt)
     p_opt.set_defaults(func=lambda args: _run_guarded(args, cmd_optimise))

@@ -54,7 +54,7 @@ from distributed import Client
 from pydantic import ValidationError
 
 from modelops_contracts import TrialResult, TrialStatus, UniqueParameterSet
-from purelms_harness import model_outputs, model_parameters
+from purelms_harness import format_number, model_outputs, model_parameters
 from purelms_runtime import Backend
 from purelms_shared import error_lines
 
@@ -95,11 +95,20 @@ _NUMERIC_OUTPUTS = ("number", "integer")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """``output op value``, e.g. ``heating_kwh <= 3000``."""
+    """``output op value``, e.g. ``heating_kwh <= 3000``, and the output's unit (``kWh``)."""
 
     output: str
     op: Operator
     value: float
+    unit: str = ""
+
+    def amount(self, value: float) -> str:
+        """``value`` in the output's unit, as people write it: ``2,500 kWh``."""
+        return f"{format_number(value)} {self.unit}".strip()
+
+    def describe(self) -> str:
+        """``heating_kwh <= 2,500 kWh``."""
+        return f"{self.output} {self.op} {self.amount(self.value)}"
 
     def gap(self, observed: float) -> float:
         """``observed - value``: its sign says on which side of the target a point is."""
@@ -154,7 +163,8 @@ def parse_target(spec: str, backend: Backend[Any, Any]) -> Target:
             )
         raise unknown_name("--target", name, numeric, "numeric output", backend.slug)
     op: Operator = "=" if match["op"] in ("=", "==") else match["op"]  # type: ignore[assignment]
-    return Target(name, op, _number(f"--target {name}", match["value"]))
+    unit = next((str(o.get("unit") or "") for o in outputs if o["name"] == name), "")
+    return Target(name, op, _number(f"--target {name}", match["value"]), unit)
 
 
 def _check_point(
@@ -374,13 +384,15 @@ class ThresholdSearch:
         if self.bracket is None:
             self._update_ends()
         elif fresh and all(t.value is None for t in fresh):
-            self.reason = "every evaluation of the last round failed"
+            self.reason = "every run of the last round failed"
         else:
             self._narrow()
         if any(t.met and abs(self._gap(t)) <= self.tol for t in fresh):
-            self.reason = f"target met within tolerance {self.tol:g}"
+            self.reason = (
+                f"a run met the target within the tolerance of {self.target.amount(self.tol)}"
+            )
         if not self.reason and len(self.trials) >= self.budget:
-            self.reason = f"budget of {self.budget} evaluations spent"
+            self.reason = f"the budget of {self.budget} runs is spent"
 
     def _update_ends(self) -> None:
         ends = {t.x: t for t in self.trials if t.x in (self.vary.low, self.vary.high)}
@@ -389,7 +401,7 @@ class ThresholdSearch:
         low, high = ends[self.vary.low], ends[self.vary.high]
         failed = [t for t in (low, high) if t.value is None]
         if failed:
-            self.reason = f"the evaluation at {self.vary.name}={failed[0].x:g} failed"
+            self.reason = f"the run at {self.vary.name}={failed[0].x:g} failed"
         elif low.met and high.met and self.target.op != "=":
             self.reason = f"the target is met over the whole range of {self.vary.name}"
         elif self._gap(low) * self._gap(high) > 0:
@@ -411,7 +423,10 @@ class ThresholdSearch:
 
     def _check_width(self) -> None:
         if self.bracket is not None and self.bracket[1] - self.bracket[0] <= self.xtol:
-            self.reason = f"bracket narrower than {self.xtol:g} in {self.vary.name}"
+            self.reason = (
+                f"the part of the range left to search is narrower than "
+                f"{format_number(self.xtol)} in {self.vary.name}"
+            )
 
     # -- answer ------------------------------------------------------------------------
 
@@ -473,6 +488,7 @@ def run_optimise(
     timeout_seconds: float | None = None,
     image: str | None = None,
     on_round: Callable[[list[Trial]], None] | None = None,
+    on_start: Callable[[ThresholdSearch], None] | None = None,
 ) -> OptimiseOutcome:
     """Drive ``ThresholdSearch`` through the simulation service until ``finished()``.
 
@@ -489,6 +505,8 @@ def run_optimise(
     goal = parse_target(target, backend)
     varied = parse_vary(vary, backend, fixed_params)
     search = ThresholdSearch(varied, goal, fixed_params, budget=budget, tol=tol)
+    if on_start is not None:
+        on_start(search)
     bundle_ref, description = resolve_bundle(bundles, slug, image)
     out_dir = out_dir.resolve()
     config = environment_config(root, out_dir, timeout_seconds, bundle_ref, image)
@@ -540,6 +558,7 @@ def run_optimise(
         "bundle_ref": bundle_ref,
         "image": image,
         "target": str(goal),
+        "unit": goal.unit,
         "vary": {"name": varied.name, "low": varied.low, "high": varied.high},
         "fixed": fixed_params,
         "budget": budget,

@@ -9,7 +9,8 @@ environment (some 3,000) on every ``uv run``. Where ``PYTHONDONTWRITEBYTECODE`` 
 
 So the ``purelms`` command caches bytecode lazily, for exactly the modules it and its
 backends import, under the virtual environment (``<venv>/purelms-pycache``), never
-beside the sources. The first run writes the cache; later runs read it. It stays out
+beside the sources. The first run writes the cache (and says so on stderr, since it
+takes a few seconds with nothing else on screen); later runs read it. It stays out
 of the way when the user chose otherwise: a PYTHONPYCACHEPREFIX of their own, or
 ``PURELMS_NO_BYTECODE_CACHE=1``.
 """
@@ -36,6 +37,13 @@ def enable_bytecode_cache() -> Path | None:
     if os.environ.get("PYTHONPYCACHEPREFIX"):
         return None  # the user's own cache, which PYTHONDONTWRITEBYTECODE keeps read-only
     prefix = Path(sys.prefix) / CACHE_DIR_NAME
+    if not prefix.is_dir():
+        print(
+            f"purelms: first run in this environment: caching bytecode in {prefix} "
+            "(once, a few seconds)",
+            file=sys.stderr,
+            flush=True,
+        )
     sys.pycache_prefix = str(prefix)
     sys.dont_write_bytecode = False
     # Backend processes inherit it (run_local passes os.environ on).

@@ -499,7 +499,9 @@ def manifest_drift(manifest: Path | BackendManifest, backend: Backend[Any, Any])
     fix = f"run `uv run purelms manifest {path.parent.name} --write`"
     try:
         expected = generate_manifest(path.parent, backend)
-        actual = read_manifest_data(path)
+        actual = (
+            manifest.data if isinstance(manifest, BackendManifest) else read_manifest_data(path)
+        )
     except ManifestError as exc:
         return [str(exc)]
     problems = _differences(expected, actual, "")

@@ -356,12 +356,25 @@ def _wait(
     cancel: threading.Event | None,
     launcher: BackendLauncher | None,
 ) -> tuple[int, bool]:
-    """The backend's exit code, and whether a cancel was forwarded to it."""
+    """The backend's exit code, and whether a cancel was forwarded to it.
+
+    A thread blocks in ``waitpid`` and sets an event the moment the backend exits: the
+    run's end is seen at once. (``Popen.wait(timeout=...)`` polls with sleeps of up to
+    50 ms, which every run paid once at its end.) The loop wakes every step for the
+    cancel and the watchdog.
+    """
     watchdog = time.monotonic() + timeout + _WATCHDOG_GRACE_SECONDS
     forwarded_at: float | None = None
+    exited = threading.Event()
+
+    def _waitpid() -> None:
+        process.wait()
+        exited.set()
+
+    threading.Thread(target=_waitpid, name="purelms-waitpid", daemon=True).start()
     while True:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            return process.wait(timeout=_WAIT_STEP_SECONDS), forwarded_at is not None
+        if exited.wait(_WAIT_STEP_SECONDS):
+            return process.wait(), forwarded_at is not None
         now = time.monotonic()
         if cancel is not None and cancel.is_set() and forwarded_at is None:
             with contextlib.suppress(ProcessLookupError):

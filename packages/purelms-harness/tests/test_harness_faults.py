@@ -168,19 +168,25 @@ def test_strangers_on_loopback_cannot_change_a_runs_verdict(tmp_path: Path) -> N
 CANCELLABLE = ["-p", "delay_seconds=30", "--out"]
 
 
+@pytest.mark.parametrize("start", [[], ["--fresh-interpreter"]], ids=["forked", "fresh"])
 @pytest.mark.parametrize(
     ("signum", "code", "whole_group"),
     [(signal.SIGINT, 130, True), (signal.SIGTERM, 143, False)],
     ids=["ctrl-c", "sigterm"],
 )
 def test_a_signal_cancels_the_run_with_output_and_evidence(
-    tmp_path: Path, faults: Any, signum: int, code: int, whole_group: bool
+    tmp_path: Path, faults: Any, signum: int, code: int, whole_group: bool, start: list[str]
 ) -> None:
-    """Ctrl-C reaches a terminal's whole foreground group; SIGTERM only the harness."""
+    """Ctrl-C reaches a terminal's whole foreground group; SIGTERM only the harness.
+
+    Both ways of starting the backend: forked from the harness (the default) and a new
+    ``python -m`` (``--fresh-interpreter``).
+    """
     out, work = tmp_path / "run", tmp_path / "work"
     work.mkdir()
+    command = [sys.executable, "-m", "purelms_harness.cli", "run", "echo", "-q", *start]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "purelms_harness.cli", "run", "echo", "-q", *CANCELLABLE, str(out)],
+        [*command, *CANCELLABLE, str(out)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

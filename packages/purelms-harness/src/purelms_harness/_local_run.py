@@ -93,6 +93,7 @@ from ._evidence import (
     write_evidence,
 )
 from ._manifest import BackendManifest
+from ._zygote import Zygote
 
 __all__ = [
     "BackendLauncher",
@@ -110,6 +111,16 @@ _STDERR_LOG = "backend.stderr.log"
 _STDERR_TAIL_LINES = 400
 _STDERR_LINE_LIMIT = 1 << 16
 _READABLE_DIR_MODE = 0o755
+
+
+class _Process(Protocol):
+    """What a run needs of the backend's process: ``subprocess.Popen`` or a forked zygote."""
+
+    pid: int
+
+    def wait(self) -> int: ...
+
+    def send_signal(self, signum: int) -> None: ...
 
 
 class BackendLauncher(Protocol):
@@ -342,7 +353,7 @@ class _OutputTail:
         return b"".join(list(self._lines)).decode("utf-8", "replace")
 
 
-def _stop(process: subprocess.Popen[bytes], launcher: BackendLauncher | None) -> None:
+def _stop(process: _Process, launcher: BackendLauncher | None) -> None:
     """SIGKILL the backend's session leader (its worker dies with it) and the container."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
@@ -351,7 +362,7 @@ def _stop(process: subprocess.Popen[bytes], launcher: BackendLauncher | None) ->
 
 
 def _wait(
-    process: subprocess.Popen[bytes],
+    process: _Process,
     timeout: float,
     cancel: threading.Event | None,
     launcher: BackendLauncher | None,
@@ -396,8 +407,12 @@ def run_local(
     python: str = sys.executable,
     launcher: BackendLauncher | None = None,
     cancel: threading.Event | None = None,
+    zygote: Zygote | None = None,
 ) -> LocalRunResult:
     """Run ``manifest``'s backend once against ``server``.
+
+    With a ``zygote`` (forked by the caller for ``manifest.module``, see ``_zygote``)
+    and no ``launcher``, the backend is that zygote instead of a new ``python -m``.
 
     Never raises for backend failures. Raises ``RunRequestError`` (a request or
     run folder refused, nothing left behind), ``FileExistsError`` (``run_dir``
@@ -451,21 +466,27 @@ def run_local(
     }
     dispatched_at = datetime.now(UTC)
     command = launcher.command(manifest, env) if launcher else [python, "-m", manifest.module]
+    process: _Process
     try:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the harness only; it forwards SIGTERM
-        )
+        if zygote is not None and launcher is None:
+            forked = zygote.start(env)
+            process, stdout = forked, forked.stdout
+        else:
+            popen = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the harness only; it forwards SIGTERM
+            )
+            process, stdout = popen, popen.stdout
     except OSError as exc:
         server.forget(str(run_id))
         folder.remove()
         raise RunRequestError(f"cannot start {command[0]}: {describe_os_error(exc)}") from exc
-    assert process.stdout is not None
-    tail = _OutputTail(process.stdout, run_dir / _STDERR_LOG)
+    assert stdout is not None
+    tail = _OutputTail(stdout, run_dir / _STDERR_LOG)
     try:
         exit_code, cancelled = _wait(process, timeout, cancel, launcher)
     except BaseException:

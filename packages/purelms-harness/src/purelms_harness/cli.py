@@ -87,6 +87,7 @@ from ._run_report import (
     message_lines,
     results_view,
 )
+from ._zygote import fork_zygote
 
 __all__ = ["main"]
 
@@ -377,6 +378,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher = ContainerLauncher(args.image) if args.image else None
     managed = args.managed or args.service
     with contextlib.ExitStack() as stack:
+        # Forked now, before any thread exists (the server's, the progress bar's); see _zygote.
+        zygote = None
+        if backend is not None and launcher is None and not managed and not args.fresh_interpreter:
+            zygote = fork_zygote(manifest.module)
+            if zygote is not None:
+                stack.enter_context(zygote)
         interrupts = stack.enter_context(_Interrupts())
         identity = (
             stack.enter_context(LoopbackIdentity()) if managed and not args.static_token else None
@@ -410,6 +417,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     on_callback=on_callback,
                     launcher=launcher,
                     cancel=interrupts.cancel,
+                    zygote=zygote,
                 )
         except RunCancelled as exc:
             progress.stop()
@@ -449,6 +457,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if result.service_answers:
             answers = ", ".join(str(code) for code in result.service_answers)
             _say(f"service answers (request, then redelivery): {answers}")
+    if args.verbose and launcher is None and not managed:
+        how = (
+            "forked from the harness (--fresh-interpreter: a new python -m)"
+            if zygote is not None
+            else f"python -m {manifest.module}"
+        )
+        _say(f"backend process: {how}")
     if args.verbose and result.evidence_path is not None:
         digest = together(f"sha256 {result.evidence_sha256}")
         _say(f"evidence: {together(str(result.evidence_path))} {digest}")
@@ -690,6 +705,12 @@ def _parser() -> argparse.ArgumentParser:
         "manifest, and the -p values are checked against both before anything runs",
     )
     p_run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p_run.add_argument(
+        "--fresh-interpreter",
+        action="store_true",
+        help="start the backend as a new `python -m <module>` instead of a fork of the "
+        "harness (slower by the backend's import time; shows import-time surprises)",
+    )
     p_run.add_argument(
         "-v",
         "--verbose",

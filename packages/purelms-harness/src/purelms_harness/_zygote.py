@@ -1,0 +1,252 @@
+"""Start a local backend as a fork of the harness instead of a new interpreter.
+
+Why: a backend process spends most of its start importing pydantic, the contract, the
+runtime and the author's models (about 0.25 s on a small machine; see
+``benchmarks/bench_backend_start.py``), and ``purelms run`` has already imported
+exactly those to check the manifest against the models. Starting ``python -m
+<module>`` paid that import a second time, after the harness's own, on every run.
+A *zygote* (the term is Android's: a pre-initialised process that new processes are
+forked from) is forked from the harness right after that check, while the harness is
+still single-threaded, and waits. When the run is staged, the harness sends it the
+backend's environment; the zygote then becomes what ``python -m <module>`` would
+have been: its own session, the environment exactly as sent (``os.environ``
+replaced), stdin ``/dev/null``, stdout and stderr on the harness's pipe through fresh
+file objects, no file descriptors but those three, ``sys.argv``/``sys.path[0]`` as
+``-m`` sets them, default signal dispositions, the harness's ``atexit`` handlers
+dropped, and ``<module>.__main__`` run as ``__main__`` by :mod:`runpy`. Its exit code
+is the code ``python -m`` would exit with (``SystemExit``'s, 1 and a traceback on
+stderr for any other exception). The runtime protocol (files, callbacks, signals,
+exit codes) is then the same code path as in the image.
+
+What a fork cannot show, and what shows it instead: a backend that imports something
+only the harness has, or reads its environment at import time, behaves differently in
+a fresh interpreter; ``tools/tests/test_import_graph.py``, the runtime-import test (a
+real ``python -m`` of each backend) and ``purelms run --image`` (the container) cover
+that, and ``purelms run --fresh-interpreter`` starts ``python -m <module>`` as before.
+
+Lifetimes: the zygote holds the read end of a control pipe whose only write end the
+harness holds. Closing it without sending (a run refused after the fork, or the
+harness dying) makes the zygote exit at once, so none is ever left behind. The
+harness forks only while it has a single thread (a fork copies no other thread, and
+a lock one of them held would stay held in the child); otherwise :func:`fork_zygote`
+returns None and the caller starts ``python -m`` as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from typing import IO
+
+__all__ = ["ForkedBackend", "Zygote", "fork_zygote"]
+
+_CONTROL_LIMIT = 1 << 24
+"""The largest environment the zygote reads (16 MiB): far above any real one."""
+
+
+class ForkedBackend:
+    """The started backend, with the part of ``subprocess.Popen``'s interface a run uses."""
+
+    def __init__(self, pid: int, stdout: IO[bytes]) -> None:
+        self.pid = pid
+        self.stdout: IO[bytes] | None = stdout
+        self.returncode: int | None = None
+        self._lock = threading.Lock()
+
+    def wait(self) -> int:
+        """Block until the backend exits; its exit code (``-N`` for signal N, as Popen)."""
+        with self._lock:
+            if self.returncode is None:
+                while True:
+                    try:
+                        _, status = os.waitpid(self.pid, 0)
+                        break
+                    except InterruptedError:
+                        continue
+                self.returncode = os.waitstatus_to_exitcode(status)
+            return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signum)
+
+
+class Zygote:
+    """A forked copy of the harness waiting to become ``python -m <module>``."""
+
+    def __init__(self, pid: int, control: int, output: int) -> None:
+        self.pid = pid
+        self._control: int | None = control
+        self._output: int | None = output
+
+    def start(self, env: Mapping[str, str]) -> ForkedBackend:
+        """Hand the zygote its environment; it runs the backend from here on."""
+        if self._control is None or self._output is None:
+            raise RuntimeError("this zygote was already started or closed")
+        payload = json.dumps(dict(env)).encode()
+        control, self._control = self._control, None
+        try:
+            with os.fdopen(control, "wb") as pipe:
+                pipe.write(payload)
+        except OSError:
+            self._reap()
+            raise
+        output, self._output = self._output, None
+        return ForkedBackend(self.pid, os.fdopen(output, "rb"))
+
+    def close(self) -> None:
+        """Dismiss an unused zygote: it reads EOF and exits; reaped here."""
+        if self._control is None:
+            return
+        for fd in (self._control, self._output):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._control = self._output = None
+        self._reap()
+
+    def _reap(self) -> None:
+        with contextlib.suppress(ChildProcessError):
+            while True:
+                try:
+                    os.waitpid(self.pid, 0)
+                    return
+                except InterruptedError:
+                    continue
+
+    def __enter__(self) -> Zygote:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def fork_zygote(module: str) -> Zygote | None:
+    """Fork a zygote for ``python -m module``; None when the harness is not single-threaded."""
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        return None
+    control_r, control_w = os.pipe()
+    output_r, output_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.close(control_r)
+        os.close(output_w)
+        return Zygote(pid, control_w, output_r)
+    code = 1
+    try:  # the zygote: never returns into the harness's code
+        os.close(control_w)
+        os.close(output_r)
+        code = _become_backend(module, control_r, output_w)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            import traceback
+
+            traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _read_environment(control: int) -> dict[str, str] | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            chunk = os.read(control, 1 << 16)
+        except InterruptedError:
+            continue
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > _CONTROL_LIMIT:
+            return None
+        chunks.append(chunk)
+    os.close(control)
+    if not chunks:
+        return None
+    env = json.loads(b"".join(chunks))
+    if not isinstance(env, dict):
+        return None
+    return {str(key): str(value) for key, value in env.items()}
+
+
+def _become_backend(module: str, control: int, output: int) -> int:
+    """In the zygote: wait for the environment, then run ``module`` as ``python -m`` would."""
+    import atexit
+
+    os.setsid()  # its own session, as Popen(start_new_session=True)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    atexit._clear()  # the harness's exit handlers are not the backend's
+    env = _read_environment(control)
+    if env is None:
+        return 0  # dismissed: the run was refused or the harness is gone
+    os.environ.clear()
+    os.environ.update(env)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    encoding = env.get("PYTHONIOENCODING", "").split(":")[0] or "utf-8"
+    sys.stdin = sys.__stdin__ = io.TextIOWrapper(
+        io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding=encoding
+    )
+    sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding=encoding
+    )
+    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+        encoding=encoding,
+        errors="backslashreplace",
+        line_buffering=True,
+    )
+    sys.argv = ["-m"]
+    sys.path[0] = os.getcwd()
+    for entry in reversed(env.get("PYTHONPATH", "").split(os.pathsep)):
+        if entry and entry not in sys.path:  # a new interpreter would put them first
+            sys.path.insert(1, entry)
+    import runpy
+
+    code = 0
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = _exit_code(exc.code)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    _shut_down()
+    return code
+
+
+def _exit_code(value: object) -> int:
+    """What the interpreter exits with for ``sys.exit(value)``."""
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    print(value, file=sys.stderr)
+    return 1
+
+
+def _shut_down() -> None:
+    """The interpreter's shutdown in brief: join threads, run exit handlers, flush."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()

@@ -1,0 +1,197 @@
+"""The backend forked from the harness (``_zygote``) against a new ``python -m``.
+
+What must hold for the fork to stand in for the interpreter: the same results through
+the CLI, the same process facts at the backend's import (environment, argv, sys.path,
+signal dispositions, session, open descriptors), and no zygote left behind by a run
+refused after the fork. Real processes throughout; the harness runs as the user starts
+it (a subprocess), since a fork needs a single-threaded parent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from purelms_harness import find_repo_root
+
+REPO = find_repo_root(Path(__file__))
+
+
+def _purelms(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "purelms_harness.cli", "--root", str(REPO), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _output(run: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((run / "output" / "output.json").read_text())
+    return document
+
+
+def test_a_forked_run_reports_what_a_fresh_interpreter_reports(tmp_path: Path) -> None:
+    params = ["-p", "wall=0.3", "-p", 'label="south"', "-p", "layers=[1, 2]"]
+    forked = _purelms("run", "echo", "-v", *params, "--out", str(tmp_path / "forked"))
+    fresh = _purelms(
+        "run", "echo", "-v", "--fresh-interpreter", *params, "--out", str(tmp_path / "fresh")
+    )
+    assert forked.returncode == 0, forked.stderr
+    assert fresh.returncode == 0, fresh.stderr
+    assert "backend process: forked from the harness" in forked.stdout
+    assert "backend process: python -m purelms_echo" in fresh.stdout
+    one, other = _output(tmp_path / "forked"), _output(tmp_path / "fresh")
+    for key in ("status", "outputs", "messages", "metrics"):
+        assert key in one
+        if key != "metrics":
+            assert one[key] == other[key], key
+    assert one["outputs"]["echoed_parameters"] == {"wall": 0.3, "label": "south", "layers": [1, 2]}
+    for run in ("forked", "fresh"):
+        assert (tmp_path / run / "outcome.json").is_file()
+        assert (tmp_path / run / "evidence.json").is_file()
+
+
+_PROBE = """
+import json, os, signal, sys
+from purelms_runtime import Backend, Outputs, Parameters, RunContext
+
+facts = {
+    "environ": dict(os.environ),
+    "argv": sys.argv,
+    "path0": sys.path[0],
+    "on_path": os.environ["PYTHONPATH"] in sys.path,
+    "sigint": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+    "sigterm": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+    "session_leader": os.getsid(0) == os.getpid(),
+    "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+    "stdin": os.readlink("/proc/self/fd/0"),
+    "stdout_is_stderr": os.readlink("/proc/self/fd/1") == os.readlink("/proc/self/fd/2"),
+    "main": __name__,
+}
+with open(os.environ["PROBE_FACTS"], "w") as handle:
+    json.dump(facts, handle)
+
+
+class P(Parameters):
+    pass
+
+
+class O(Outputs):
+    pass
+
+
+def run(params: P, ctx: RunContext) -> O:
+    return O()
+
+
+backend = Backend(run, slug="probe", version="0.0.1")
+
+if __name__ == "__main__":
+    backend.main()
+"""
+
+_DRIVER = """
+import json, secrets, sys
+from pathlib import Path
+from purelms_harness import BackendManifest, CallbackServer, RunRequest, run_local
+from purelms_harness._zygote import fork_zygote
+from purelms_shared import parse_task_manifest
+
+data, root, mode = json.loads(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+manifest = BackendManifest(
+    path=root / "probe" / "interactive_task.yaml", task=parse_task_manifest(data), module="probe"
+)
+zygote = fork_zygote("probe") if mode == "forked" else None
+if mode == "forked" and zygote is None:
+    sys.exit("no zygote: the driver is not single-threaded")
+env = {"PYTHONPATH": str(root / "modules"), "PROBE_FACTS": str(root / f"{mode}.json")}
+with CallbackServer(token=secrets.token_urlsafe(16)) as server:
+    result = run_local(
+        manifest,
+        RunRequest(env=env),
+        server=server,
+        run_dir=root / f"run-{mode}",
+        zygote=zygote,
+    )
+print(json.dumps({"problems": result.problems, "exit_code": result.exit_code}))
+"""
+
+
+def _manifest_data() -> dict[str, Any]:
+    return {
+        "schema_version": "purelms.interactive_task.v1",
+        "slug": "probe",
+        "name": "probe",
+        "version": "0.0.1",
+        "description": "A throwaway test backend.",
+        "backend": {
+            "credit_cost": 0,
+            "trust_tier": "community",
+            "execution_mode": "sync",
+            "default_timeout_seconds": 30,
+        },
+        "deployment": {"portable_contract": "purelms.portable_container.v1"},
+        "frontend": {"bundle": "probe.js"},
+    }
+
+
+def _facts(root: Path, mode: str) -> dict[str, Any]:
+    driver = subprocess.run(
+        [sys.executable, "-c", _DRIVER, json.dumps(_manifest_data()), str(root), mode],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert driver.returncode == 0, driver.stderr
+    verdict = json.loads(driver.stdout.strip().splitlines()[-1])
+    assert verdict == {"problems": [], "exit_code": 0}, (mode, verdict, driver.stderr)
+    facts: dict[str, Any] = json.loads((root / f"{mode}.json").read_text())
+    return facts
+
+
+def test_the_forked_backend_starts_as_python_m_would(tmp_path: Path) -> None:
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "probe.py").write_text(textwrap.dedent(_PROBE))
+    forked, fresh = _facts(tmp_path, "forked"), _facts(tmp_path, "fresh")
+    # Both runs are told their own folders; everything else must be identical.
+    for facts in (forked, fresh):
+        assert facts["environ"].pop("PURELMS_INPUT_DIR").endswith("/input")
+        assert facts["environ"].pop("PURELMS_OUTPUT_DIR").endswith("/output")
+        facts["environ"].pop("PURELMS_CALLBACK_TOKEN")
+        facts["environ"].pop("PURELMS_PARENT_PID")
+        facts["environ"].pop("PROBE_FACTS")
+    assert forked == fresh
+    assert fresh["main"] == "__main__"
+    assert fresh["argv"] == [str(modules / "probe.py")]
+    assert fresh["path0"] == str(tmp_path)
+    assert fresh["on_path"] and fresh["sigint"] and fresh["sigterm"]
+    assert fresh["session_leader"] and fresh["stdout_is_stderr"]
+    assert fresh["stdin"] == "/dev/null"
+    assert fresh["fds"][:3] == [0, 1, 2] and len(fresh["fds"]) == 4  # + listdir's own
+
+
+@pytest.mark.parametrize("start", [[], ["--fresh-interpreter"]], ids=["forked", "fresh"])
+def test_a_run_refused_after_the_fork_leaves_no_process(
+    tmp_path: Path, faults: Any, start: list[str]
+) -> None:
+    out = tmp_path / "refused-run"
+    missing = tmp_path / "no-such.epw"
+    refused = _purelms(
+        "run", "echo", "-q", *start, "--input-file", f"weather={missing}", "--out", str(out)
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        f"purelms: error: --input-file weather={missing}: no such file"
+    ]
+    assert not out.exists()
+    assert not faults.processes_mentioning(str(out)), "a zygote outlived the harness"

@@ -174,10 +174,11 @@ def test_the_forked_backend_starts_as_python_m_would(tmp_path: Path) -> None:
     assert fresh["main"] == "__main__"
     assert fresh["argv"] == [str(modules / "probe.py")]
     assert fresh["path0"] == str(tmp_path)
-    assert fresh["on_path"] and fresh["sigint"] and fresh["sigterm"]
-    assert fresh["session_leader"] and fresh["stdout_is_stderr"]
+    for fact in ("on_path", "sigint", "sigterm", "session_leader", "stdout_is_stderr"):
+        assert fresh[fact] is True, fact
     assert fresh["stdin"] == "/dev/null"
-    assert fresh["fds"][:3] == [0, 1, 2] and len(fresh["fds"]) == 4  # + listdir's own
+    assert fresh["fds"][:3] == [0, 1, 2]
+    assert len(fresh["fds"]) == 4  # and listdir's own
 
 
 @pytest.mark.parametrize("start", [[], ["--fresh-interpreter"]], ids=["forked", "fresh"])

@@ -196,18 +196,19 @@ def _become_backend(module: str, control: int, output: int) -> int:
     os.dup2(output, 2)
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     encoding = env.get("PYTHONIOENCODING", "").split(":")[0] or "utf-8"
-    sys.stdin = sys.__stdin__ = io.TextIOWrapper(
-        io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding=encoding
-    )
-    sys.stdout = sys.__stdout__ = io.TextIOWrapper(
+    stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding=encoding)
+    stdout = io.TextIOWrapper(
         io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding=encoding
     )
-    sys.stderr = sys.__stderr__ = io.TextIOWrapper(
+    stderr = io.TextIOWrapper(
         io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
         encoding=encoding,
         errors="backslashreplace",
         line_buffering=True,
     )
+    sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
+    for name, stream in (("__stdin__", stdin), ("__stdout__", stdout), ("__stderr__", stderr)):
+        setattr(sys, name, stream)  # the originals, as a new interpreter's are these
     sys.argv = ["-m"]
     sys.path[0] = os.getcwd()
     for entry in reversed(env.get("PYTHONPATH", "").split(os.pathsep)):

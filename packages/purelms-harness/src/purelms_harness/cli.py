@@ -22,15 +22,12 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from purelms_runtime import Backend
 from purelms_shared import (
     CompleteCallback,
     InputFileRole,
@@ -49,7 +46,6 @@ from ._drift import manifest_staleness, typescript_staleness
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import EVIDENCE_NAME, verify_evidence
 from ._generate import manifest_drift, model_outputs, write_manifest
-from ._identity import LoopbackIdentity
 from ._layers import (
     BlockConfig,
     BlockConfigError,
@@ -59,7 +55,6 @@ from ._layers import (
     submission_problems,
 )
 from ._local_run import LocalRunResult, RunRequest, default_run_dir, run_local
-from ._managed import ManagedRunResult, run_managed
 from ._manifest import (
     MANIFEST_NAME,
     PROJECT_NAME,
@@ -71,14 +66,7 @@ from ._manifest import (
     load_manifest,
     unknown_backend,
 )
-from ._manifest_check import (
-    check_manifest,
-    default_manifest_files,
-    render_template_manifest,
-)
-from ._object_store import ObjectStore
 from ._outcomes import Outcome, evaluate_outcome, write_outcome
-from ._readme import README_NAME, readme_drift, write_readme
 from ._run_report import (
     Terminal,
     artifact_lines,
@@ -88,6 +76,15 @@ from ._run_report import (
     results_view,
 )
 from ._zygote import fork_zygote
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from purelms_runtime import Backend
+
+# Imported where used, not here: what only some commands need (the managed path, the
+# manifest and README generators, the progress bar, plugin subcommands) would otherwise
+# be paid by every `purelms` start (issue 19: `purelms run echo` against its floor).
 
 __all__ = ["main"]
 
@@ -289,6 +286,49 @@ def _block_config(args: argparse.Namespace, manifest: BackendManifest) -> BlockC
     return config
 
 
+class _ProgressBar:
+    """The run's progress bar on stderr; rich.progress is imported only when it is shown."""
+
+    def __init__(self, slug: str, *, shown: bool) -> None:
+        self._slug = slug
+        self._shown = shown
+        self._bar: Progress | None = None
+        self._task: Any = None
+
+    def start(self) -> None:
+        if not self._shown:
+            return
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._bar = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[step]}"),
+            console=_errors,
+            transient=False,
+        )
+        self._task = self._bar.add_task(self._slug, total=100, step="starting")
+        self._bar.start()
+
+    def update(self, completed: float | None, step: str | None) -> None:
+        if self._bar is None:
+            return
+        fields: dict[str, Any] = {} if step is None else {"step": step}
+        self._bar.update(self._task, completed=completed, **fields)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 class _Interrupts:
     """SIGINT and SIGTERM during ``purelms run``: remembered and forwarded, never a traceback."""
 
@@ -356,27 +396,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     request.parameters = parameters
     root = _root(args)
     run_dir = Path(args.out) if args.out else default_run_dir(root, manifest.slug)
-    show_progress = not args.quiet
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[step]}"),
-        console=_errors,
-        disable=not show_progress,
-        transient=False,
-    )
-    task = progress.add_task(manifest.slug, total=100, step="starting")
+    progress = _ProgressBar(manifest.slug, shown=not args.quiet)
 
     def on_callback(callback: ReceivedCallback) -> None:
         if isinstance(callback.body, ProgressCallback):
-            progress.update(task, completed=callback.body.progress_pct, step=callback.body.step)
+            progress.update(callback.body.progress_pct, callback.body.step)
         elif isinstance(callback.body, CompleteCallback):
-            progress.update(task, step="complete")
+            progress.update(None, "complete")
 
     launcher = ContainerLauncher(args.image) if args.image else None
     managed = args.managed or args.service
+    if managed:
+        from ._identity import LoopbackIdentity
+        from ._managed import ManagedRunResult, run_managed
+        from ._object_store import ObjectStore
     with contextlib.ExitStack() as stack:
         # Forked now, before any thread exists (the server's, the progress bar's); see _zygote.
         zygote = None
@@ -391,7 +424,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         server = stack.enter_context(
             CallbackServer(token=secrets.token_urlsafe(24), identity=identity)
         )
-        stack.enter_context(progress)
+        progress.start()  # after the fork: rich's refresh thread must not be copied
+        stack.callback(progress.stop)
         try:
             result: LocalRunResult
             if managed:
@@ -424,7 +458,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             _errors.print(f"purelms: interrupted by {interrupts.name}: {exc}", markup=False)
             return interrupts.exit_code
         if result.status is not None and result.status.value == "success":
-            progress.update(task, completed=100)
+            progress.update(100, None)
     outcome = None
     if result.envelope_out is not None:
         out = result.envelope_out
@@ -449,7 +483,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         inputs_view(manifest, request.parameters, files, _terminal(), verbose=args.verbose)
     )
     _print_result(manifest, result, outcome, backend, verbose=args.verbose)
-    if args.verbose and isinstance(result, ManagedRunResult):
+    if args.verbose and managed and isinstance(result, ManagedRunResult):
         _say(
             f"output: {result.output_uri} generation {result.output_generation} "
             f"(input {result.input_uri})"
@@ -567,6 +601,8 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     project = BackendProject.load(task_dir / PROJECT_NAME)
     backend = project.load_backend()
     path = task_dir / MANIFEST_NAME
+    from ._readme import README_NAME, readme_drift, write_readme
+
     readme = task_dir / README_NAME
     if args.write:
         changed = write_manifest(task_dir, backend)
@@ -601,6 +637,8 @@ def _shown(path: Path) -> str:
 
 def _manifest_check(args: argparse.Namespace) -> int:
     """Every installer rule over FILEs (default: every backend and the template)."""
+    from ._manifest_check import check_manifest, default_manifest_files, render_template_manifest
+
     with tempfile.TemporaryDirectory(prefix="purelms-template-") as scratch:
         files = [Path(name) for name in args.files]
         template: Path | None = None
@@ -654,7 +692,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+_BUILT_IN = frozenset({"list", "run", "evidence", "validate", "manifest", "serve"})
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (skipping ``--root DIR``), None if there is none."""
+    words = iter(argv)
+    for word in words:
+        if word == "--root":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="purelms",
         description="Run purelms simulation backends locally, as the platform would.",
@@ -795,7 +847,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_serve.set_defaults(func=cmd_serve)
 
-    _add_plugin_parsers(sub)
+    if plugins:  # scanning every installed distribution's entry points costs each start
+        _add_plugin_parsers(sub)
     return parser
 
 
@@ -805,13 +858,16 @@ PLUGIN_GROUP = "purelms.cli"
 
 
 def _add_plugin_parsers(sub: Any) -> None:
+    from importlib.metadata import entry_points
+
     for entry in sorted(entry_points(group=PLUGIN_GROUP), key=lambda e: e.name):
         entry.load()(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = _parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else argv
+        args = _parser(plugins=_command_word(words) not in _BUILT_IN).parse_args(words)
         code: int = args.func(args)
     except Refused as exc:
         for line in exc.lines:

@@ -99,7 +99,7 @@ if __name__ == "__main__":
 """
 
 _DRIVER = """
-import json, secrets, sys
+import json, secrets, signal, sys
 from pathlib import Path
 from purelms_harness import BackendManifest, CallbackServer, RunRequest, run_local
 from purelms_harness._zygote import fork_zygote
@@ -109,6 +109,9 @@ data, root, mode = json.loads(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 manifest = BackendManifest(
     path=root / "probe" / "interactive_task.yaml", task=parse_task_manifest(data), module="probe"
 )
+# Handlers of the harness's own (as _Interrupts installs): neither start may keep them.
+signal.signal(signal.SIGINT, lambda *_: None)
+signal.signal(signal.SIGTERM, lambda *_: None)
 zygote = fork_zygote("probe") if mode == "forked" else None
 if mode == "forked" and zygote is None:
     sys.exit("no zygote: the driver is not single-threaded")

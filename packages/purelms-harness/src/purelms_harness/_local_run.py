@@ -78,6 +78,7 @@ from purelms_shared import (
     InputFile,
     InputFileRole,
     OutputStatus,
+    ProgressCallback,
     SimulationInputEnvelope,
     SimulationOutputEnvelope,
     error_lines,
@@ -100,6 +101,7 @@ __all__ = [
     "BackendLauncher",
     "LocalRunResult",
     "RunRequest",
+    "build_contract_validators",
     "default_run_dir",
     "run_local",
     "timeout_seconds_of",
@@ -398,15 +400,25 @@ def _wait(
             return process.wait(), forwarded_at is not None
 
 
-def _prepare_verdict() -> None:
-    """Build the validators of the verdict while the backend runs, not after it.
+def build_contract_validators() -> None:
+    """Build the validators of every contract model a run touches, once per process.
 
     The contract's models build their validators on first use (``defer_build``, so that
-    a process pays only for the models it touches); the harness's first use is the
-    verdict, after the backend exits, where a build (tens of milliseconds for the output
-    envelope) would add to every run's wall time. Here it overlaps the backend's run.
+    a process pays only for the models it touches). A run uses the same five on both
+    sides: the input envelope, the callbacks and the output envelope in the backend, all
+    of them and the evidence manifest in the harness. ``purelms run`` calls this before
+    it forks the backend (``_zygote``), so the backend inherits them built instead of
+    building them again; ``run_local`` calls it once the backend is started, so the
+    verdict's first use after the backend's exit (tens of milliseconds for the output
+    envelope) overlaps the run instead of following it.
     """
-    for model in (SimulationOutputEnvelope, CompleteCallback, EvidenceManifest):
+    for model in (
+        SimulationInputEnvelope,
+        SimulationOutputEnvelope,
+        ProgressCallback,
+        CompleteCallback,
+        EvidenceManifest,
+    ):
         model.model_rebuild()
 
 
@@ -500,7 +512,7 @@ def run_local(
         raise RunRequestError(f"cannot start {command[0]}: {describe_os_error(exc)}") from exc
     assert stdout is not None
     tail = _OutputTail(stdout, run_dir / _STDERR_LOG)
-    _prepare_verdict()
+    build_contract_validators()  # no-op when the caller built them before a fork
     try:
         exit_code, cancelled = _wait(process, timeout, cancel, launcher)
     except BaseException:

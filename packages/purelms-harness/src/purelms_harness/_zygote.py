@@ -182,8 +182,7 @@ def _become_backend(module: str, control: int, output: int) -> int:
     import atexit
 
     os.setsid()  # its own session, as Popen(start_new_session=True)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _reset_signal_handlers()
     atexit._clear()  # the harness's exit handlers are not the backend's
     env = _read_environment(control)
     if env is None:
@@ -228,6 +227,18 @@ def _become_backend(module: str, control: int, output: int) -> int:
         code = 1
     _shut_down()
     return code
+
+
+def _reset_signal_handlers() -> None:
+    """Dispositions as a new interpreter has them: exec keeps an ignored signal ignored,
+    resets a handled one to the default, and Python then handles SIGINT itself."""
+    for signum, default in (
+        (signal.SIGINT, signal.default_int_handler),
+        (signal.SIGTERM, signal.SIG_DFL),
+    ):
+        current = signal.getsignal(signum)
+        if current is not signal.SIG_IGN and current is not default:
+            signal.signal(signum, default)
 
 
 def _exit_code(value: object) -> int:

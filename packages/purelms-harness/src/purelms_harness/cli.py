@@ -54,7 +54,13 @@ from ._layers import (
     load_block_config,
     submission_problems,
 )
-from ._local_run import LocalRunResult, RunRequest, default_run_dir, run_local
+from ._local_run import (
+    LocalRunResult,
+    RunRequest,
+    build_contract_validators,
+    default_run_dir,
+    run_local,
+)
 from ._manifest import (
     MANIFEST_NAME,
     PROJECT_NAME,
@@ -414,6 +420,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         # Forked now, before any thread exists (the server's, the progress bar's); see _zygote.
         zygote = None
         if backend is not None and launcher is None and not managed and not args.fresh_interpreter:
+            build_contract_validators()  # inherited built by the backend
             zygote = fork_zygote(manifest.module)
             if zygote is not None:
                 stack.enter_context(zygote)

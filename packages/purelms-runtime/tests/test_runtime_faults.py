@@ -144,7 +144,11 @@ def test_sigkill_of_the_supervisor_takes_worker_children_and_work_folder(
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert faults.wait_until(pids.exists, 20), "the function never started"
+
+        def both_pids() -> bool:  # the file exists a moment before its text is written
+            return pids.exists() and len(pids.read_text().split()) == 2
+
+        assert faults.wait_until(both_pids, 20), "the function never started"
         worker, child = map(int, pids.read_text().split())
         assert len(list(work.iterdir())) == 1
         supervisor.kill()

@@ -26,6 +26,7 @@ as a check that a single lucky run of either side did not decide it.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from uuid import uuid4
 
-from _report import figure
+from _report import PYDANTIC_FLOOR_CODE, figure
 
 from purelms_energyplus_single_zone import EnergyPlusParameters, __version__, simulate
 from purelms_energyplus_single_zone._backend import IDF_NAME, resolve_weather
@@ -148,16 +149,23 @@ def bench_overhead(tmp: Path) -> None:
     def in_process(index: int) -> None:
         simulate(params, _context(tmp / f"simulate{index}"))
 
+    purelms = shutil.which("purelms") or str(Path(sys.executable).with_name("purelms"))
+
     def harness(index: int) -> None:
-        command = [sys.executable, "-m", "purelms_harness.cli", "run", "energyplus_single_zone"]
+        # the console script, as a user starts it (it turns the bytecode cache on)
+        command = [purelms, "run", "energyplus_single_zone"]
         command += ["--quiet", "--out", str(tmp / f"harness{index}")]
         subprocess.run(command, check=True, capture_output=True, cwd=REPO)
+
+    def floor(index: int) -> None:
+        subprocess.run([sys.executable, "-c", PYDANTIC_FLOOR_CODE], check=True)
 
     actions: dict[str, Callable[[int], object]] = {
         "bare energyplus binary": bare,
         "python -m purelms_energyplus_single_zone": process,
         "backend simulate() in-process": in_process,
         "purelms run energyplus_single_zone": harness,
+        "python: one pydantic model validated": floor,
     }
     bare(-1)  # warm the page cache for the engine and the weather file
     process(-1)  # and compile the bytecode
@@ -177,6 +185,10 @@ def bench_overhead(tmp: Path) -> None:
     print(figure("simulate() in-process", in_process_ratio, "bare engine"))
     harness_ratio = min(times["purelms run energyplus_single_zone"]) / bare_best
     print(figure("purelms run", harness_ratio, "bare engine", TARGET_HARNESS_RATIO))
+    floor_ratio = (bare_best + min(times["python: one pydantic model validated"])) / bare_best
+    print(
+        figure("floor: bare engine + one pydantic-validating process", floor_ratio, "bare engine")
+    )
 
 
 def bench_parallel(tmp: Path) -> None:

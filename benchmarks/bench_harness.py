@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _report import figure
+from _report import PYDANTIC_FLOOR_CODE, figure
 
 REPEATS = 9
 TARGET = 4.0
@@ -33,19 +33,25 @@ def _seconds(command: list[str]) -> float:
 def main() -> None:
     purelms = shutil.which("purelms") or str(Path(sys.executable).with_name("purelms"))
     baseline_cmd = [sys.executable, "-c", "import pydantic"]
+    floor_cmd = [sys.executable, "-c", PYDANTIC_FLOOR_CODE]
     baseline: list[float] = []
     harness: list[float] = []
+    floor: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         _seconds([purelms, "run", "echo", "--quiet", "--out", str(Path(tmp) / "warm")])
         for i in range(REPEATS):
             baseline.append(_seconds(baseline_cmd))
             run = [purelms, "run", "echo", "--quiet", "--out", str(Path(tmp) / f"run{i}")]
             harness.append(_seconds(run))
+            floor.append(_seconds(floor_cmd))
     base, ours = statistics.median(baseline), statistics.median(harness)
+    least = statistics.median(floor)
     print(f"bench_harness: echo end to end via `purelms run` (median of {REPEATS}, interleaved)")
-    print(f"  python -c 'import pydantic': {base * 1000:8.1f} ms")
-    print(f"  purelms run echo --quiet:    {ours * 1000:8.1f} ms")
+    print(f"  python -c 'import pydantic':          {base * 1000:8.1f} ms")
+    print(f"  python: one pydantic model validated: {least * 1000:8.1f} ms")
+    print(f"  purelms run echo --quiet:             {ours * 1000:8.1f} ms")
     print(figure("purelms run echo", ours / base, "python -c 'import pydantic'", TARGET))
+    print(figure("floor: one pydantic-validating process", least / base, "the same"))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 The harness builds a valid input envelope, stages the input directory,
 registers the run with the loopback callback server (which gives the run a
 bearer token of its own), starts the backend's entrypoint (``python -m
-<module>``) as a subprocess with the runtime protocol's environment, and
+<module>``, or the caller's zygote of it, see ``_zygote``) as a process of its own
+with the runtime protocol's environment, and
 afterwards checks everything the platform checks: the exit code, the output
 envelope against the schema, the complete callback (exactly one, matching
 ``output.json``'s sha256 and size). Then it writes ``evidence.json``. Nothing

@@ -79,6 +79,12 @@ def minimal_manifest(slug: str, **backend: object) -> dict[str, object]:
     }
 
 
+@pytest.fixture(scope="session")
+def manifest_of() -> Callable[..., dict[str, object]]:
+    """``minimal_manifest`` for tests that build a manifest themselves (e.g. in a subprocess)."""
+    return minimal_manifest
+
+
 @pytest.fixture
 def make_backend(tmp_path: Path) -> MakeBackend:
     """Write a throwaway backend module; returns its manifest and the env that finds it.

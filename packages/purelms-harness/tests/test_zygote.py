@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,27 +129,9 @@ print(json.dumps({"problems": result.problems, "exit_code": result.exit_code}))
 """
 
 
-def _manifest_data() -> dict[str, Any]:
-    return {
-        "schema_version": "purelms.interactive_task.v1",
-        "slug": "probe",
-        "name": "probe",
-        "version": "0.0.1",
-        "description": "A throwaway test backend.",
-        "backend": {
-            "credit_cost": 0,
-            "trust_tier": "community",
-            "execution_mode": "sync",
-            "default_timeout_seconds": 30,
-        },
-        "deployment": {"portable_contract": "purelms.portable_container.v1"},
-        "frontend": {"bundle": "probe.js"},
-    }
-
-
-def _facts(root: Path, mode: str) -> dict[str, Any]:
+def _facts(root: Path, mode: str, manifest: dict[str, Any]) -> dict[str, Any]:
     driver = subprocess.run(
-        [sys.executable, "-c", _DRIVER, json.dumps(_manifest_data()), str(root), mode],
+        [sys.executable, "-c", _DRIVER, json.dumps(manifest), str(root), mode],
         cwd=root,
         capture_output=True,
         text=True,
@@ -161,11 +144,14 @@ def _facts(root: Path, mode: str) -> dict[str, Any]:
     return facts
 
 
-def test_the_forked_backend_starts_as_python_m_would(tmp_path: Path) -> None:
+def test_the_forked_backend_starts_as_python_m_would(
+    tmp_path: Path, manifest_of: Callable[..., dict[str, Any]]
+) -> None:
     modules = tmp_path / "modules"
     modules.mkdir()
     (modules / "probe.py").write_text(textwrap.dedent(_PROBE))
-    forked, fresh = _facts(tmp_path, "forked"), _facts(tmp_path, "fresh")
+    manifest = manifest_of("probe")
+    forked, fresh = _facts(tmp_path, "forked", manifest), _facts(tmp_path, "fresh", manifest)
     # Both runs are told their own folders; everything else must be identical.
     for facts in (forked, fresh):
         assert facts["environ"].pop("PURELMS_INPUT_DIR").endswith("/input")

@@ -83,7 +83,9 @@ def _choice_entry(value: Any) -> Any:
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built on first use: only a run with --block-config (or `purelms serve` with one) reads
+    # a block config, and every `purelms run` imports this module.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ParameterSettings(_Config):

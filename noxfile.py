@@ -247,7 +247,8 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def frontend(session: nox.Session) -> None:
-    """Every backends/*/frontend bundle: npm ci, tsc, build, unit tests; then the browser tests.
+    """Every backends/*/frontend bundle: npm ci, tsc, build, unit tests; frontend/shared's unit
+    tests (frontend/tests/unit); then the browser tests.
 
     The browser tests (frontend/tests, an npm project of their own in frontend/tests/browser)
     mount every bundle in a minimal platform host and drive `purelms serve
@@ -264,6 +265,10 @@ def frontend(session: nox.Session) -> None:
             session.run("npm", "run", "typecheck", external=True)
             session.run("npm", "run", "build", external=True)
             session.run("npm", "test", external=True)
+    with session.chdir(ROOT / "frontend" / "tests" / "unit"):  # frontend/shared, once
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+        session.run("npm", "run", "typecheck", external=True)
+        session.run("npm", "test", external=True)
     with session.chdir(ROOT / "frontend" / "tests" / "browser"):
         session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run(

@@ -50,7 +50,6 @@ BOILERPLATE = {
     "frontend/build.mjs",
     "frontend/package-lock.json",
     "frontend/package.json",
-    "frontend/test/shared.test.ts",
     "frontend/tsconfig.json",
 }
 #: Echo's own science and its presentation: same path as the template's, own content.

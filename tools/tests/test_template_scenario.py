@@ -60,7 +60,6 @@ EXPECTED_FILES = {
         "frontend/src/index.ts",
         "frontend/src/types.ts",
         "frontend/test/demo_backend.test.ts",
-        "frontend/test/shared.test.ts",
     )
 }
 

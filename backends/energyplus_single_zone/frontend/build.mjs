@@ -7,7 +7,7 @@
 // /static/backends/<slug>/<version>/<bundle>. The unit tests (dist-test/*.test.mjs, run by
 // `node --test`) get the same constant, so they read parameters and outputs from the manifest.
 import { build } from "esbuild";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { parse } from "yaml";
 
 const MANIFEST = "../interactive_task.yaml";
@@ -50,6 +50,7 @@ await build({
 });
 
 if (process.argv.includes("--tests")) {
+  rmSync("dist-test", { recursive: true, force: true }); // no test of a removed file runs
   const tests = readdirSync("test").filter((f) => f.endsWith(".test.ts")).map((f) => `test/${f}`);
   await build({
     entryPoints: tests,

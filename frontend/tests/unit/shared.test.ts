@@ -10,8 +10,8 @@ import type {
   RunReference,
   RunStatusResponse,
   SubmissionOutcomeResponse,
-} from "../../../../frontend/shared/contract";
-import { outcomeOf } from "../../../../frontend/shared/contract";
+} from "../../shared/contract";
+import { outcomeOf } from "../../shared/contract";
 import {
   collectSubmission,
   effectiveFields,
@@ -19,8 +19,8 @@ import {
   initialValues,
   parseOpenParameters,
   rangeText,
-} from "../../../../frontend/shared/form";
-import { escapeHtml, prettyUnit, withUnit } from "../../../../frontend/shared/html";
+} from "../../shared/form";
+import { escapeHtml, prettyUnit, withUnit } from "../../shared/html";
 import {
   LOST_CONTACT,
   type RunState,
@@ -28,10 +28,10 @@ import {
   SEND_FAILED,
   detailText,
   progressView,
-} from "../../../../frontend/shared/lifecycle";
-import { effectiveOutputs, resultsHtml } from "../../../../frontend/shared/results";
-import { messagesHtml, outcomeHtml, statusPanelHtml, statusText } from "../../../../frontend/shared/status";
-import type { TaskParameter } from "../../../../frontend/shared/wire";
+} from "../../shared/lifecycle";
+import { effectiveOutputs, resultsHtml } from "../../shared/results";
+import { messagesHtml, outcomeHtml, statusPanelHtml, statusText } from "../../shared/status";
+import type { TaskParameter } from "../../shared/wire";
 
 // ------------------------------------------------------------------ a scripted helpers.api
 

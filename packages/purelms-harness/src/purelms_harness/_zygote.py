@@ -209,7 +209,10 @@ def _become_backend(module: str, control: int, output: int) -> int:
     for name, stream in (("__stdin__", stdin), ("__stdout__", stdout), ("__stderr__", stderr)):
         setattr(sys, name, stream)  # the originals, as a new interpreter's are these
     sys.argv = ["-m"]
-    sys.path[0] = os.getcwd()
+    if not sys.flags.safe_path:  # the harness's own script folder, put first at its start
+        del sys.path[0]
+    if not env.get("PYTHONSAFEPATH"):  # python -m puts the working folder first
+        sys.path.insert(0, os.getcwd())
     for entry in reversed(env.get("PYTHONPATH", "").split(os.pathsep)):
         if entry and entry not in sys.path:  # a new interpreter would put them first
             sys.path.insert(1, entry)

@@ -23,17 +23,19 @@ changes (or stops validating) on its way through the wire is evidence drift.
 Speed: a JSON object field (``parameters``, ``outputs``) is validated as ``dict[str,
 Any]`` from JSON text (the reader only produces JSON values there; 0.5.1 does the same)
 and as ``dict[str, JsonValue]`` from Python objects. One pass in Python then rejects
-non-finite floats (see ``_floats_finite``). That pass is the whole of what this module
-costs over 0.5.1: counted in machine instructions (valgrind, the input envelope of
-``benchmarks/bench_wire.py``), 0.5.1 takes about 71,500 per document, these models
-without the rule the same (the file-role and whole-seconds unions add about 40 and 130,
-strict scalars nothing), and the rule about 5,600 more (about 800 for the validator
-call, about 500 per value it looks at). The alternatives measured worse: a plain
+non-finite floats (see ``_floats_finite``). That pass is nearly all these models cost
+over 0.5.1. Counted in machine instructions (valgrind, the input envelope of
+``benchmarks/bench_wire.py``): 0.5.1 takes about 71,400 per document, these models
+without the rule about 71,800 (the file-role and whole-seconds unions add about 40 and
+130, strict scalars nothing), the rule about 5,600 more (about 800 for the validator
+call, about 500 per value it looks at). In time it weighs more than its share of
+instructions, about 1.2 µs of 11 (a Python call amid pydantic-core's work), which is
+why that envelope measures about 1.13x 0.5.1. The alternatives measured worse: a plain
 validator instead of ``dict[str, Any]`` plus an after-validator (no dict copy) adds
-about 2,000 (pydantic-core's JSON-to-Python conversion skips its string cache, so every
-key is a new string), and a pydantic-core union per value (finite float | int | str |
-...) with the Python pass as fallback about 10,000 (every value that misses a branch
-builds an error first, 1,300 to 1,800 instructions each).
+about 2,000 instructions and saves no time (pydantic-core's JSON-to-Python conversion
+skips its string cache, so every key is a new string); a pydantic-core union per value
+(finite float | int | str | ...) with the Python pass as fallback adds about 10,000
+(every value that misses a branch builds an error first, 1,300 to 1,800 each).
 """
 
 from __future__ import annotations

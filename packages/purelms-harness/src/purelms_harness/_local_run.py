@@ -434,11 +434,14 @@ def run_local(
     launcher: BackendLauncher | None = None,
     cancel: threading.Event | None = None,
     zygote: Zygote | None = None,
+    while_running: Callable[[], None] | None = None,
 ) -> LocalRunResult:
     """Run ``manifest``'s backend once against ``server``.
 
     With a ``zygote`` (forked by the caller for ``manifest.module``, see ``_zygote``)
     and no ``launcher``, the backend is that zygote instead of a new ``python -m``.
+    ``while_running`` is called once the backend has started: the caller's own
+    preparation (imports for its report) overlaps the run instead of preceding it.
 
     Never raises for backend failures. Raises ``RunRequestError`` (a request or
     run folder refused, nothing left behind), ``FileExistsError`` (``run_dir``
@@ -513,8 +516,10 @@ def run_local(
         raise RunRequestError(f"cannot start {command[0]}: {describe_os_error(exc)}") from exc
     assert stdout is not None
     tail = _OutputTail(stdout, run_dir / _STDERR_LOG)
-    build_contract_validators()  # no-op when the caller built them before a fork
-    try:
+    try:  # whatever fails from here on, the backend is stopped, never left running
+        build_contract_validators()  # no-op when the caller built them before a fork
+        if while_running is not None:
+            while_running()
         exit_code, cancelled = _wait(process, timeout, cancel, launcher)
     except BaseException:
         _stop(process, launcher)

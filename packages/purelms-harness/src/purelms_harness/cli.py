@@ -23,10 +23,9 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
-from rich.console import Console
 
 from purelms_shared import (
     CompleteCallback,
@@ -73,20 +72,15 @@ from ._manifest import (
     unknown_backend,
 )
 from ._outcomes import Outcome, evaluate_outcome, write_outcome
-from ._run_report import (
-    Terminal,
-    artifact_lines,
-    backend_list,
-    inputs_view,
-    message_lines,
-    results_view,
-)
 from ._zygote import fork_zygote
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
 
     from purelms_runtime import Backend
+
+    from ._run_report import Terminal
 
 # Imported where used, not here: what only some commands need (the managed path, the
 # manifest and README generators, the progress bar, plugin subcommands) would otherwise
@@ -94,13 +88,50 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-_console = Console(highlight=False, soft_wrap=True)
-_errors = Console(stderr=True, highlight=False, soft_wrap=True)  # one problem, one line
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use: rich is imported only when something is printed.
+
+    ``purelms run`` prints its report after the backend has started, and warms this up
+    while the backend runs (``_prepare_report``), so importing rich is off the path
+    before the backend starts.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def console(self) -> Console:
+        """The console itself (for rich objects that take one, e.g. a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console(), name)
+
+
+_console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
+_errors = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
+# (_errors: one problem, one line)
+
+
+def _prepare_report() -> None:
+    """Import the report's modules and make the consoles (called while the backend runs)."""
+    from . import _run_report  # noqa: F401 - imported for its import cost, now
+
+    _ = _console.width, _errors.width
+
+
 EVIDENCE_SHA256_NAME = "evidence.sha256"
 """Beside ``evidence.json`` in a run folder: its sha256, as ``sha256sum`` writes it."""
 
 
 def _terminal(console: Console = _console) -> Terminal:
+    from ._run_report import Terminal
+
     """The console's width (rich honours ``COLUMNS``) and whether it can print ``m²``."""
     return Terminal(width=max(40, console.width), unicode=utf8(console.encoding))
 
@@ -140,6 +171,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({slug: m.data for slug, m in manifests.items()}, indent=2))
         return 0
+    from ._run_report import backend_list
+
     _console.print(backend_list(manifests, _terminal()))
     return 0
 
@@ -248,6 +281,8 @@ def _print_result(
     *,
     verbose: bool,
 ) -> None:
+    from ._run_report import artifact_lines, message_lines, results_view
+
     out = result.envelope_out
     if out is None:
         return
@@ -318,7 +353,7 @@ class _ProgressBar:
             TaskProgressColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[step]}"),
-            console=_errors,
+            console=cast("_LazyConsole", _errors).console(),
             transient=False,
         )
         self._task = self._bar.add_task(self._slug, total=100, step="starting")
@@ -459,6 +494,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     launcher=launcher,
                     cancel=interrupts.cancel,
                     zygote=zygote,
+                    while_running=_prepare_report,
                 )
         except RunCancelled as exc:
             progress.stop()
@@ -486,6 +522,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"cannot write {run_dir / EVIDENCE_SHA256_NAME}: {describe_os_error(exc)}"
             )
     files = [(role.value, path) for role, path in request.input_files]
+    from ._run_report import inputs_view
+
     _console.print(
         inputs_view(manifest, request.parameters, files, _terminal(), verbose=args.verbose)
     )

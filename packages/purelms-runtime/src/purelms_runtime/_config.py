@@ -30,7 +30,6 @@ brings its own managed environment, parsed by :func:`managed_io` exactly like a 
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 import re
@@ -206,6 +205,8 @@ def is_loopback_http(url: str) -> bool:
     if parts.hostname == "localhost":
         return True
     try:
+        import ipaddress  # here, not at start: only an http:// callback URL is checked
+
         return ipaddress.ip_address(parts.hostname).is_loopback
     except ValueError:
         return False

@@ -9,7 +9,6 @@ therefore never touches envelope I/O: one concept, one place.
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,6 +108,8 @@ class RunContext:
         path = safe_child(self.output_dir, relative, what=f"artifact {relative!r}")
         if not path.is_file():
             raise FileNotFoundError(f"artifact {relative!r}: no such file in {self.output_dir}")
+        import mimetypes  # here, not at start: only a run that stages a file guesses a type
+
         guessed = mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self._send("artifact", relative, label, guessed)
         return path

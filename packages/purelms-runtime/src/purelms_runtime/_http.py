@@ -26,8 +26,6 @@ Rules from the runtime protocol, kept here and nowhere else:
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -77,6 +75,11 @@ class CallbackPoster:
         return url == NO_CALLBACKS_URL
 
     def _post_once(self, url: str, body: bytes, timeout: float) -> None:
+        # Imported on the first callback, not with the runtime: a run whose callbacks are
+        # off (``NO_CALLBACKS_URL``) never loads urllib.request, http.client and ssl.
+        import urllib.error
+        import urllib.request
+
         try:
             token = self.tokens.token(self.audience)
         except TokenError as exc:
@@ -121,6 +124,8 @@ class CallbackPoster:
                 self._post_once(url, data, max(timeout, 0.05))
                 return attempt
             except CallbackError as exc:
+                import urllib.error
+
                 cause = exc.__cause__
                 if isinstance(cause, urllib.error.HTTPError):
                     if cause.code == HTTPStatus.CONFLICT:

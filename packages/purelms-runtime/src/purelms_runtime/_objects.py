@@ -18,12 +18,17 @@ Rules kept here and nowhere else:
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.client import HTTPResponse
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import urllib.error
+    from http.client import HTTPResponse
+
+# urllib.request (with http.client, email and ssl) is imported where a request is made:
+# only the managed path talks to an object store, and a local run should not pay for it.
 
 __all__ = [
     "GENERATION_HEADER",
@@ -91,6 +96,9 @@ def get_object(url: str, *, limit: int, what: str) -> FetchedObject | None:
 
     Raises ObjectTooLarge past ``limit`` bytes, ObjectError otherwise.
     """
+    import urllib.error
+    import urllib.request
+
     delay = _FIRST_DELAY_SECONDS
     for attempt in range(1, _TRIES + 1):
         try:
@@ -124,6 +132,9 @@ def put_create_only(url: str, data: bytes, *, content_type: str, what: str) -> i
 
     Raises AlreadyStored on 412 and ObjectError otherwise.
     """
+    import urllib.error
+    import urllib.request
+
     delay = _FIRST_DELAY_SECONDS
     for attempt in range(1, _TRIES + 1):
         try:

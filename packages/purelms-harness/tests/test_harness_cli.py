@@ -126,6 +126,9 @@ def test_run_params_file_and_input_file(tmp_path: Path) -> None:
             ["run", "echo", "--timeout", "soon"],
             "--timeout: must be a whole number of seconds greater than 0, got 'soon'",
         ),
+        # refused after the backend was forked: still one line, no progress bar shown
+        (["run", "echo", "--input-file", "weather=/nonexistent/x.epw"], "no such file"),
+        (["run", "echo", "--out", "/proc/no-run-folder"], "cannot create"),
     ],
 )
 def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:
@@ -240,3 +243,21 @@ def test_evidence_verify_fails_after_any_byte_of_any_file_changes(
                 assert ref.uri in proc.stderr.splitlines()[0]
         path.write_bytes(original)
         assert verify_evidence(run_dir) == []
+
+
+def test_progress_sent_before_the_bar_is_shown_is_not_lost() -> None:
+    # The bar appears once the backend has started; a callback can arrive first.
+    from purelms_harness import cli
+
+    bar = cli._ProgressBar("echo", shown=True)
+    bar.update(40, "meshing")
+    bar.update(55, None)
+    bar.start()
+    try:
+        assert bar._bar is not None
+        (task,) = bar._bar.tasks
+        assert (task.completed, task.fields["step"]) == (55, "meshing")
+        bar.update(90, "writing")
+        assert (task.completed, task.fields["step"]) == (90, "writing")
+    finally:
+        bar.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import math
 import secrets
@@ -116,6 +117,12 @@ class _LazyConsole:
 _console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
 _errors = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
 # (_errors: one problem, one line)
+
+
+def _backend_started(progress: _ProgressBar) -> None:
+    """Once the backend runs: show the progress bar and prepare the report meanwhile."""
+    progress.start()
+    _prepare_report()
 
 
 def _prepare_report() -> None:
@@ -335,9 +342,12 @@ class _ProgressBar:
         self._shown = shown
         self._bar: Progress | None = None
         self._task: Any = None
+        self._lock = threading.Lock()  # callbacks update it from the server's thread
+        self._early: dict[str, Any] = {}  # what arrived before the bar was shown
 
     def start(self) -> None:
-        if not self._shown:
+        """Show the bar (once the backend has started: a refused run shows none)."""
+        if not self._shown or self._bar is not None:
             return
         from rich.progress import (
             BarColumn,
@@ -347,7 +357,7 @@ class _ProgressBar:
             TimeElapsedColumn,
         )
 
-        self._bar = Progress(
+        bar = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TaskProgressColumn(),
@@ -356,18 +366,28 @@ class _ProgressBar:
             console=cast("_LazyConsole", _errors).console(),
             transient=False,
         )
-        self._task = self._bar.add_task(self._slug, total=100, step="starting")
-        self._bar.start()
+        with self._lock:
+            fields = {"completed": 0, "step": "starting", **self._early}
+            self._task = bar.add_task(self._slug, total=100, **fields)
+            bar.start()
+            self._bar = bar
 
     def update(self, completed: float | None, step: str | None) -> None:
-        if self._bar is None:
+        if not self._shown:
             return
         fields: dict[str, Any] = {} if step is None else {"step": step}
-        self._bar.update(self._task, completed=completed, **fields)
+        if completed is not None:
+            fields["completed"] = completed
+        with self._lock:
+            if self._bar is None:
+                self._early.update(fields)
+            else:
+                self._bar.update(self._task, **fields)
 
     def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+        with self._lock:
+            if self._bar is not None:
+                self._bar.stop()
 
 
 class _Interrupts:
@@ -466,7 +486,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         server = stack.enter_context(
             CallbackServer(token=secrets.token_urlsafe(24), identity=identity)
         )
-        progress.start()  # after the fork: rich's refresh thread must not be copied
+        if managed:
+            progress.start()  # after the fork: rich's refresh thread must not be copied
         stack.callback(progress.stop)
         try:
             result: LocalRunResult
@@ -494,7 +515,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     launcher=launcher,
                     cancel=interrupts.cancel,
                     zygote=zygote,
-                    while_running=_prepare_report,
+                    while_running=functools.partial(_backend_started, progress),
                 )
         except RunCancelled as exc:
             progress.stop()

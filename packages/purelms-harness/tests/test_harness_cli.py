@@ -129,6 +129,7 @@ def test_run_params_file_and_input_file(tmp_path: Path) -> None:
         # refused after the backend was forked: still one line, no progress bar shown
         (["run", "echo", "--input-file", "weather=/nonexistent/x.epw"], "no such file"),
         (["run", "echo", "--out", "/proc/no-run-folder"], "cannot create"),
+        (["manifest", "nope"], "unknown backend 'nope'; known backends: echo"),
     ],
 )
 def test_usage_errors_are_one_clear_line(args: list[str], needle: str) -> None:

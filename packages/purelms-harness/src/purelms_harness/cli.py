@@ -660,9 +660,15 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     root = _root(args)
     task_dir = root / "backends" / args.target
     if not (task_dir / PROJECT_NAME).is_file():
+        known = task_dir.is_dir()
         raise UsageError(
-            f"{unknown_backend(root, args.target)}: no {task_dir / PROJECT_NAME} "
-            "(or `purelms manifest check [FILE ...]` to check manifests)"
+            (
+                f"backend {args.target!r} has no {PROJECT_NAME}"
+                if known
+                else unknown_backend(root, args.target)
+            )
+            + " (`purelms manifest <slug>` compares a backend's manifest with its models; "
+            "`purelms manifest check [FILE ...]` checks manifest files)"
         )
     project = BackendProject.load(task_dir / PROJECT_NAME)
     backend = project.load_backend()

@@ -142,6 +142,10 @@ def _table_width(widths: list[int]) -> int:
     return sum(widths) + 3 * len(widths) + 1
 
 
+def _points(count: int) -> str:
+    return f"{count} point" if count == 1 else f"{count} points"
+
+
 def _print_rows(title: str, table: Any, params: list[str]) -> None:
     """The points of a sweep: one row each when that fits the terminal, else transposed.
 
@@ -242,10 +246,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             progress.stop()
     params = sorted({name for row in outcome.rows for name in row.task.params.to_dict()})
     if not args.quiet:
-        _print_rows(f"sweep {args.slug}: {len(outcome.rows)} points", outcome.table, params)
+        _print_rows(f"sweep {args.slug}: {_points(len(outcome.rows))}", outcome.table, params)
     statuses = ", ".join(f"{n} {s}" for s, n in outcome.counts.items())
     _say(
-        f"{len(outcome.rows)} points: {outcome.ran} ran, {outcome.cached} from cache "
+        f"{_points(len(outcome.rows))}: {outcome.ran} ran, {outcome.cached} from cache "
         f"({statuses}) in {outcome.wall_seconds:.1f} s"
     )
     _say(f"wrote {outcome.paths['csv']} and {outcome.paths['arrow']}")

@@ -44,7 +44,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -57,7 +56,7 @@ from purelms_shared import (
 )
 
 from ._identity import IdentityError, LoopbackIdentity
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, ServerThread
 
 __all__ = ["MAX_BODY_BYTES", "CallbackServer", "ReceivedCallback"]
 
@@ -114,7 +113,7 @@ class _QuietServer(ThreadingHTTPServer):
         )
 
 
-class CallbackServer:
+class CallbackServer(LoopbackServer):
     """``with CallbackServer() as server: token = server.register(run_id)``.
 
     ``token`` is the server's secret from which every run's token is derived
@@ -148,24 +147,6 @@ class CallbackServer:
     def url_for(self, run_id: str, event: BackendCallbackEvent | str) -> str:
         kind = BackendCallbackEvent(event).value
         return f"{self.base_url}/api/v1/sims/internal/runs/{run_id}/{kind}"
-
-    def start(self) -> CallbackServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._thread.stop()
-
-    def __enter__(self) -> CallbackServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def token_for(self, run_id: str) -> str:
         """The bearer token of ``run_id`` (the same for the server's lifetime)."""

@@ -31,11 +31,10 @@ import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, ServerThread
 
 __all__ = ["IdentityError", "LoopbackIdentity"]
 
@@ -50,7 +49,7 @@ class IdentityError(Exception):
     """A token that does not verify (one line)."""
 
 
-class LoopbackIdentity:
+class LoopbackIdentity(LoopbackServer):
     """``with LoopbackIdentity() as identity: env = identity.environment()``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -99,18 +98,6 @@ class LoopbackIdentity:
     def environment(self) -> dict[str, str]:
         """What a backend process needs so that google-auth finds this metadata server."""
         return {"GCE_METADATA_HOST": self.address, "GCE_METADATA_IP": self.address}
-
-    def __enter__(self) -> LoopbackIdentity:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._thread.stop()
 
     def mint(self, audience: str) -> str:
         from google.auth import jwt

@@ -8,6 +8,9 @@ second at the end of every run, and a short interval still cost each run half an
 interval on average. ``stop()`` instead wakes the loop with a connection of its own
 (repeated until the loop has seen the request, in case the first one came before
 it), so stopping takes as long as one accept: no interval on the critical path.
+
+``LoopbackServer`` is what those stand-ins share around their thread: ``start``/``stop``
+and a ``with`` block that does both.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ import contextlib
 import socket
 import threading
 from socketserver import TCPServer
+from typing import Self
 
-__all__ = ["POLL_SECONDS", "ServerThread"]
+__all__ = ["POLL_SECONDS", "LoopbackServer", "ServerThread"]
 
 #: How often an idle server wakes by itself (``stop()`` does not wait for it).
 POLL_SECONDS = 0.5
@@ -59,3 +63,23 @@ class ServerThread:
         host, port = self.server.socket.getsockname()[:2]
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
             pass
+
+
+class LoopbackServer:
+    """Serves from its ``ServerThread`` (``_thread``, set by the subclass) between ``start()``
+    and ``stop()``, or for the length of a ``with`` block."""
+
+    _thread: ServerThread
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._thread.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

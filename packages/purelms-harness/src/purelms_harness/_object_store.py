@@ -34,11 +34,10 @@ import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, ServerThread
 
 __all__ = ["ObjectStore", "StoreRequest", "StoredObject"]
 
@@ -69,7 +68,7 @@ def _split(uri: str) -> tuple[str, str]:
     return match["bucket"], match["name"]
 
 
-class ObjectStore:
+class ObjectStore(LoopbackServer):
     """``with ObjectStore() as store: url = store.signed_url(uri, "GET")``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -86,18 +85,6 @@ class ObjectStore:
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> ObjectStore:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._thread.stop()
 
     # ------------------------------------------------------------------ direct access
 

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._loopback import LoopbackServer, ServerThread
+from ._loopback import LoopbackServer, QuietHTTPServer, ServerThread
 
 __all__ = ["IdentityError", "LoopbackIdentity"]
 
@@ -79,7 +78,7 @@ class LoopbackIdentity(LoopbackServer):
         self._lock = threading.Lock()
         #: Audiences of the tokens minted so far, in order.
         self.minted: list[str] = []
-        self._httpd = _Server((host, 0), self._handler_class())
+        self._httpd = QuietHTTPServer((host, 0), self._handler_class(), "loopback identity")
         self._thread = ServerThread(self._httpd, "purelms-identity")
 
     @property
@@ -182,13 +181,3 @@ class LoopbackIdentity(LoopbackServer):
                 self._reply(HTTPStatus.NOT_FOUND, "not found", "text/plain")
 
         return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        print(f"purelms: loopback identity: {type(exc).__name__}: {exc}", file=sys.stderr)

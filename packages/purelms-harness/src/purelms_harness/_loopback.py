@@ -10,18 +10,21 @@ interval on average. ``stop()`` instead wakes the loop with a connection of its 
 it), so stopping takes as long as one accept: no interval on the critical path.
 
 ``LoopbackServer`` is what those stand-ins share around their thread: ``start``/``stop``
-and a ``with`` block that does both.
+and a ``with`` block that does both; ``QuietHTTPServer`` their HTTP server, whose failed
+requests are one line each rather than socketserver's traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
-from typing import Self
+from typing import Any, Self
 
-__all__ = ["POLL_SECONDS", "LoopbackServer", "ServerThread"]
+__all__ = ["POLL_SECONDS", "LoopbackServer", "QuietHTTPServer", "ServerThread"]
 
 #: How often an idle server wakes by itself (``stop()`` does not wait for it).
 POLL_SECONDS = 0.5
@@ -83,3 +86,29 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server (daemon threads) for a stand-in named ``label``.
+
+    A client that goes away or stalls is nothing to report; any other failure of a
+    request is one line on stderr.
+    """
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], label: str
+    ) -> None:
+        self.label = label
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        print(
+            f"purelms: {self.label}: request from {client_address[0]} failed: "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )

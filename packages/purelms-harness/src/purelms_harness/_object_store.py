@@ -28,16 +28,15 @@ import hashlib
 import hmac
 import re
 import secrets
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from ._loopback import LoopbackServer, ServerThread
+from ._loopback import LoopbackServer, QuietHTTPServer, ServerThread
 
 __all__ = ["ObjectStore", "StoreRequest", "StoredObject"]
 
@@ -78,7 +77,7 @@ class ObjectStore(LoopbackServer):
         self._instead: dict[str, bytes] = {}
         self._generation = time.time_ns() // 1000
         self.requests: list[StoreRequest] = []
-        self._httpd = _Server((host, 0), self._handler_class())
+        self._httpd = QuietHTTPServer((host, 0), self._handler_class(), "object store")
         self._thread = ServerThread(self._httpd, "purelms-object-store")
 
     @property
@@ -229,13 +228,3 @@ class ObjectStore(LoopbackServer):
                     self._reply(status, b"precondition failed: the object exists")
 
         return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        print(f"purelms: object store: {type(exc).__name__}: {exc}", file=sys.stderr)

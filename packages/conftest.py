@@ -10,18 +10,32 @@ the test fails, naming the reason, rather than skipping.
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import subprocess
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from purelms_harness import BackendManifest, CallbackServer, discover, find_repo_root
+from purelms_harness import (
+    BackendManifest,
+    CallbackServer,
+    LoopbackIdentity,
+    ObjectStore,
+    discover,
+    find_repo_root,
+)
 from purelms_shared import parse_task_manifest
+from purelms_testkit import (
+    MakeBackend,
+    Tmpfs,
+    fill,
+    is_running,
+    minimal_manifest,
+    processes_mentioning,
+    wait_until,
+)
 
 REPO = find_repo_root(Path(__file__))
 
@@ -51,32 +65,30 @@ def server() -> Iterator[CallbackServer]:
         yield srv
 
 
+@pytest.fixture
+def identity() -> Iterator[LoopbackIdentity]:
+    """A loopback OIDC identity provider (the managed path's ID tokens)."""
+    with LoopbackIdentity() as provider:
+        yield provider
+
+
+@pytest.fixture
+def oidc_server(identity: LoopbackIdentity) -> Iterator[CallbackServer]:
+    """A callback server that accepts only ID tokens of ``identity``, as on the platform."""
+    with CallbackServer(identity=identity) as srv:
+        yield srv
+
+
+@pytest.fixture
+def store() -> Iterator[ObjectStore]:
+    """A loopback object store with signed URLs."""
+    with ObjectStore() as objects:
+        yield objects
+
+
 @pytest.fixture(scope="session")
 def echo_manifest() -> BackendManifest:
     return discover(REPO)["echo"]
-
-
-MakeBackend = Callable[..., tuple[BackendManifest, dict[str, str]]]
-
-
-def minimal_manifest(slug: str, **backend: object) -> dict[str, object]:
-    """The smallest installable manifest of a throwaway backend (open schema)."""
-    return {
-        "schema_version": "purelms.interactive_task.v1",
-        "slug": slug,
-        "name": slug,
-        "version": "0.0.1",
-        "description": "A throwaway test backend.",
-        "backend": {
-            "credit_cost": 0,
-            "trust_tier": "community",
-            "execution_mode": "sync",
-            "default_timeout_seconds": 30,
-            **backend,
-        },
-        "deployment": {"portable_contract": "purelms.portable_container.v1"},
-        "frontend": {"bundle": f"{slug}.js"},
-    }
 
 
 @pytest.fixture(scope="session")
@@ -117,9 +129,6 @@ def make_backend(tmp_path: Path) -> MakeBackend:
     return make
 
 
-Tmpfs = Callable[..., contextlib.AbstractContextManager[Path]]
-
-
 @pytest.fixture
 def tmpfs() -> Iterator[Tmpfs]:
     """``with tmpfs(path, size="256k", read_only=False): ...`` mounts a tmpfs at ``path``."""
@@ -153,70 +162,14 @@ def tmpfs() -> Iterator[Tmpfs]:
 
 
 class FaultTools:
-    """Helpers of the fault tests (a fixture, since test modules cannot import a conftest)."""
+    """Helpers of the fault tests, as a fixture (they are also importable from purelms_testkit)."""
 
-    @staticmethod
-    def fill(folder: Path) -> None:
-        _fill(folder)
-
-    @staticmethod
-    def is_running(pid: int) -> bool:
-        return _is_running(pid)
-
-    @staticmethod
-    def processes_mentioning(text: str) -> list[int]:
-        return _processes_mentioning(text)
-
-    @staticmethod
-    def wait_until(condition: Callable[[], bool], seconds: float, step: float = 0.02) -> bool:
-        return _wait_until(condition, seconds, step)
+    fill = staticmethod(fill)
+    is_running = staticmethod(is_running)
+    processes_mentioning = staticmethod(processes_mentioning)
+    wait_until = staticmethod(wait_until)
 
 
 @pytest.fixture(scope="session")
 def faults() -> FaultTools:
     return FaultTools()
-
-
-def _fill(folder: Path) -> None:
-    """Write into ``folder`` until its file system is full (ENOSPC)."""
-    with (folder / "filler").open("wb") as handle:
-        with contextlib.suppress(OSError):
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        with contextlib.suppress(OSError):
-            handle.close()
-
-
-def _is_running(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _processes_mentioning(text: str) -> list[int]:
-    """Live processes whose environment or command line contains ``text`` (not this one)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            blob = (entry / "environ").read_bytes() + (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if text.encode() in blob and _is_running(int(entry.name)):
-            found.append(int(entry.name))
-    return found
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float, step: float = 0.02) -> bool:
-    """Poll ``condition`` until it holds or ``seconds`` pass; returns its last value."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return condition()
-        time.sleep(step)
-    return True

@@ -16,7 +16,6 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +36,11 @@ from purelms_shared import (
     parse_evidence_manifest,
     parse_output_envelope,
 )
+from purelms_testkit import MakeBackend, Tmpfs, done_backend
 
 pytestmark = pytest.mark.faults
 
 REPO = find_repo_root(Path(__file__))
-MakeBackend = Callable[[str, str], tuple[BackendManifest, dict[str, str]]]
-Tmpfs = Callable[..., AbstractContextManager[Path]]
 
 COMPLETE_BODY = json.dumps(
     {
@@ -298,21 +296,15 @@ def test_a_disk_that_fills_during_the_run_is_named_from_the_backends_last_words(
 ) -> None:
     manifest, env = make_backend(
         "hog",
-        """
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
+        done_backend(
+            "hog",
+            """
             with (ctx.output_dir / "huge.bin").open("wb") as handle:
                 while True:  # until the disk is full (ENOSPC)
                     handle.write(bytes(1 << 16))
                     handle.flush()
-
-        backend = Backend(run, slug="hog", version="0.0.1")
-        """,
+            """,
+        ),
     )
     disk = tmp_path / "disk"
     with tmpfs(disk, size="1m"):

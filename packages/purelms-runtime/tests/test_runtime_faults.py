@@ -18,39 +18,33 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from purelms_harness import BackendManifest, CallbackServer, RunRequest, run_local
+from purelms_harness import CallbackServer, RunRequest, run_local
 from purelms_shared import OutputStatus, parse_output_envelope
+from purelms_testkit import MakeBackend, Tmpfs, done_backend
 
 pytestmark = pytest.mark.faults
 
-MakeBackend = Callable[[str, str], tuple[BackendManifest, dict[str, str]]]
-Tmpfs = Callable[..., AbstractContextManager[Path]]
 
 #: A backend whose function leaves a mark when (and only when) it runs.
-MARKER_BODY = """
-from pathlib import Path
-import os
-
-class P(Parameters):
-    pass
-
-class O(Outputs):
-    done: bool = output(label="done")
-
-def run(params: P, ctx: RunContext) -> O:
+MARKER_BODY = done_backend(
+    "marker",
+    """
     Path(os.environ["TEST_MARKER"]).write_text("the function ran")
     return O(done=True)
-
-backend = Backend(run, slug="marker", version="0.0.1")
-"""
+    """,
+    imports="""
+    from pathlib import Path
+    import os
+    """,
+)
 
 
 def envelope(slug: str, **context: Any) -> dict[str, Any]:
@@ -113,26 +107,21 @@ def test_sigkill_of_the_supervisor_takes_worker_children_and_work_folder(
     pids = tmp_path / "pids"
     _, env = make_backend(
         "lingerer",
-        f"""
-        import os, subprocess, time
-        from pathlib import Path
-
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
+        done_backend(
+            "lingerer",
+            f"""
             child = subprocess.Popen(["sleep", "300"])
             (ctx.work_dir / "scratch.txt").write_text("x")
             Path({str(pids)!r}).write_text(f"{{os.getpid()}} {{child.pid}}")
             time.sleep(300)
             (ctx.output_dir / "late.txt").write_text("written after the supervisor died")
             return O(done=True)
-
-        backend = Backend(run, slug="lingerer", version="0.0.1")
-        """,
+            """,
+            imports="""
+            import os, subprocess, time
+            from pathlib import Path
+            """,
+        ),
     )
     input_dir, output_dir = folders(tmp_path, envelope("lingerer"))
     work = tmp_path / "work"
@@ -463,24 +452,17 @@ def test_files_the_platform_reads_are_0644_whatever_the_umask(
 ) -> None:
     manifest, env = make_backend(
         "private",
-        """
-        import os
-
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
+        done_backend(
+            "private",
+            """
             path = ctx.output_dir / "report.csv"
             path.write_text("a,b\\n")
             os.chmod(path, 0o600)
             ctx.add_artifact("report.csv")
             return O(done=True)
-
-        backend = Backend(run, slug="private", version="0.0.1")
-        """,
+            """,
+            imports="import os",
+        ),
     )
     previous = os.umask(0o077)
     try:

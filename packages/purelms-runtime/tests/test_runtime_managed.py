@@ -11,7 +11,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,24 +40,6 @@ from purelms_shared import (
 )
 
 REPO = find_repo_root(Path(__file__))
-
-
-@pytest.fixture
-def identity() -> Iterator[LoopbackIdentity]:
-    with LoopbackIdentity() as provider:
-        yield provider
-
-
-@pytest.fixture
-def oidc_server(identity: LoopbackIdentity) -> Iterator[CallbackServer]:
-    with CallbackServer(identity=identity) as srv:
-        yield srv
-
-
-@pytest.fixture
-def store() -> Iterator[ObjectStore]:
-    with ObjectStore() as objects:
-        yield objects
 
 
 def _completes(callbacks: list[Any]) -> list[CompleteCallback]:

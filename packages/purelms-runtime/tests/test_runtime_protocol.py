@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,7 @@ from purelms_shared import (
     ProgressCallback,
     parse_output_envelope,
 )
-
-MakeBackend = Callable[..., tuple[BackendManifest, dict[str, str]]]
+from purelms_testkit import MakeBackend, done_backend, is_running
 
 
 def test_echo_success_writes_output_callbacks_and_evidence(
@@ -124,39 +122,26 @@ def test_backend_exceptions_map_to_statuses(
     assert f"fail_with={fail_with}" in result.envelope_out.messages[-1].text
 
 
-def _is_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_timeout_kills_the_whole_process_tree(
     make_backend: MakeBackend, server: CallbackServer, tmp_path: Path
 ) -> None:
     pid_file = tmp_path / "grandchild.pid"
     manifest, env = make_backend(
         "sleepy",
-        f"""
-        import subprocess, time
-        from pathlib import Path
-
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
+        done_backend(
+            "sleepy",
+            f"""
             child = subprocess.Popen(["sleep", "300"])
             Path({str(pid_file)!r}).write_text(str(child.pid))
             ctx.progress(10, "sleeping")
             time.sleep(300)
             return O(done=True)
-
-        backend = Backend(run, slug="sleepy", version="0.0.1")
-        """,
+            """,
+            imports="""
+            import subprocess, time
+            from pathlib import Path
+            """,
+        ),
     )
     started = time.monotonic()
     result = run_local(
@@ -173,9 +158,9 @@ def test_timeout_kills_the_whole_process_tree(
     assert "timeout_seconds=2" in result.envelope_out.messages[-1].text
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 2
-    while _is_running(grandchild) and time.monotonic() < deadline:
+    while is_running(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _is_running(grandchild), "the backend's child process survived the timeout"
+    assert not is_running(grandchild), "the backend's child process survived the timeout"
 
 
 def test_crashing_backend_process_is_failed_runtime(
@@ -183,20 +168,7 @@ def test_crashing_backend_process_is_failed_runtime(
 ) -> None:
     manifest, env = make_backend(
         "crasher",
-        """
-        import os
-
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
-            os._exit(7)
-
-        backend = Backend(run, slug="crasher", version="0.0.1")
-        """,
+        done_backend("crasher", "os._exit(7)", imports="import os"),
     )
     result = run_local(manifest, RunRequest(env=env), server=server, run_dir=tmp_path / "run")
     assert result.problems == []
@@ -483,20 +455,14 @@ def test_artifact_names_escaping_the_output_dir_are_rejected(
 ) -> None:
     manifest, env = make_backend(
         "leaky",
-        f"""
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
+        done_backend(
+            "leaky",
+            f"""
             (ctx.output_dir.parent / "outside.txt").write_text("x")
             ctx.add_artifact({name!r})
             return O(done=True)
-
-        backend = Backend(run, slug="leaky", version="0.0.1")
-        """,
+            """,
+        ),
     )
     result = run_local(manifest, RunRequest(env=env), server=server, run_dir=tmp_path / "run")
     assert result.status is OutputStatus.FAILED_RUNTIME
@@ -510,20 +476,14 @@ def test_artifacts_are_hashed_into_the_output_envelope(
 ) -> None:
     manifest, env = make_backend(
         "artful",
-        """
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
+        done_backend(
+            "artful",
+            """
             (ctx.output_dir / "report.csv").write_text("a,b\\n1,2\\n")
             ctx.add_artifact("report.csv", label="Report")
             return O(done=True)
-
-        backend = Backend(run, slug="artful", version="0.0.1")
-        """,
+            """,
+        ),
     )
     result = run_local(manifest, RunRequest(env=env), server=server, run_dir=tmp_path / "run")
     assert result.ok, result.problems
@@ -559,20 +519,11 @@ def test_input_rejected_is_failed_runtime_with_its_code(
 ) -> None:
     manifest, env = make_backend(
         "picky",
-        """
-        from purelms_runtime import InputRejected
-
-        class P(Parameters):
-            pass
-
-        class O(Outputs):
-            done: bool = output(label="done")
-
-        def run(params: P, ctx: RunContext) -> O:
-            raise InputRejected("a weather file is required", code="INPUT.WEATHER_MISSING")
-
-        backend = Backend(run, slug="picky", version="0.0.1")
-        """,
+        done_backend(
+            "picky",
+            'raise InputRejected("a weather file is required", code="INPUT.WEATHER_MISSING")',
+            imports="from purelms_runtime import InputRejected",
+        ),
     )
     result = run_local(manifest, RunRequest(env=env), server=server, run_dir=tmp_path / "run")
     assert result.problems == []

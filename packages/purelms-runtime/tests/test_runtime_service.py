@@ -37,27 +37,13 @@ from purelms_shared import (
     ExecutionContext,
     SimulationInputEnvelope,
 )
-
-MakeBackend = Callable[[str, str], tuple[BackendManifest, dict[str, str]]]
-
-
-@pytest.fixture
-def identity() -> Iterator[LoopbackIdentity]:
-    with LoopbackIdentity() as provider:
-        yield provider
+from purelms_testkit import MakeBackend, is_running
 
 
 @pytest.fixture
-def server(identity: LoopbackIdentity) -> Iterator[CallbackServer]:
+def server(oidc_server: CallbackServer) -> CallbackServer:
     """Callbacks of service runs carry OIDC ID tokens, as on the platform."""
-    with CallbackServer(identity=identity) as srv:
-        yield srv
-
-
-@pytest.fixture
-def store() -> Iterator[ObjectStore]:
-    with ObjectStore() as objects:
-        yield objects
+    return oidc_server
 
 
 class Service:
@@ -191,14 +177,6 @@ def _counting_backend(make_backend: MakeBackend, tmp_path: Path) -> tuple[str, d
     return manifest.module, env
 
 
-def _is_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_health_and_unknown_paths(start_service: Callable[..., Service]) -> None:
     service = start_service("purelms_echo")
     import urllib.request
@@ -303,7 +281,7 @@ def test_deadline_mid_run_is_204_kills_the_whole_tree_and_429_while_busy(
     assert answers == [204]
     pids = [int(line) for line in calls.read_text().split()]
     pids += [int(line) for line in Path(f"{calls}.children").read_text().split()]
-    assert not [pid for pid in pids if _is_running(pid)], "no process of the run is left"
+    assert not [pid for pid in pids if is_running(pid)], "no process of the run is left"
     assert store.get(body["environment"]["PURELMS_OUTPUT_URI"]) is None
     # The service is free again afterwards.
     assert service.post(stage(store, server, "counted"))[0] == 200

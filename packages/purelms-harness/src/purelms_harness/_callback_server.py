@@ -36,15 +36,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -57,7 +54,7 @@ from purelms_shared import (
 )
 
 from ._identity import IdentityError, LoopbackIdentity
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, QuietHTTPServer, ServerThread
 
 __all__ = ["MAX_BODY_BYTES", "CallbackServer", "ReceivedCallback"]
 
@@ -100,21 +97,7 @@ class _Run:
     received: list[ReceivedCallback] = field(default_factory=list)
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
-            return  # the client went away or stalled: nothing to report
-        print(
-            f"purelms: callback server: request from {client_address[0]} failed: "
-            f"{type(exc).__name__}: {exc}",
-            file=sys.stderr,
-        )
-
-
-class CallbackServer:
+class CallbackServer(LoopbackServer):
     """``with CallbackServer() as server: token = server.register(run_id)``.
 
     ``token`` is the server's secret from which every run's token is derived
@@ -133,7 +116,7 @@ class CallbackServer:
         self._secret = (token or secrets.token_urlsafe(32)).encode()
         self._lock = threading.Condition()
         self._runs: dict[str, _Run] = {}
-        self._httpd = _QuietServer((host, port), self._handler_class())
+        self._httpd = QuietHTTPServer((host, port), self._handler_class(), "callback server")
         self._thread = ServerThread(self._httpd, "purelms-callbacks")
 
     @property
@@ -148,24 +131,6 @@ class CallbackServer:
     def url_for(self, run_id: str, event: BackendCallbackEvent | str) -> str:
         kind = BackendCallbackEvent(event).value
         return f"{self.base_url}/api/v1/sims/internal/runs/{run_id}/{kind}"
-
-    def start(self) -> CallbackServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._thread.stop()
-
-    def __enter__(self) -> CallbackServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def token_for(self, run_id: str) -> str:
         """The bearer token of ``run_id`` (the same for the server's lifetime)."""

@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import json
 import secrets
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, QuietHTTPServer, ServerThread
 
 __all__ = ["IdentityError", "LoopbackIdentity"]
 
@@ -50,7 +48,7 @@ class IdentityError(Exception):
     """A token that does not verify (one line)."""
 
 
-class LoopbackIdentity:
+class LoopbackIdentity(LoopbackServer):
     """``with LoopbackIdentity() as identity: env = identity.environment()``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -80,7 +78,7 @@ class LoopbackIdentity:
         self._lock = threading.Lock()
         #: Audiences of the tokens minted so far, in order.
         self.minted: list[str] = []
-        self._httpd = _Server((host, 0), self._handler_class())
+        self._httpd = QuietHTTPServer((host, 0), self._handler_class(), "loopback identity")
         self._thread = ServerThread(self._httpd, "purelms-identity")
 
     @property
@@ -99,18 +97,6 @@ class LoopbackIdentity:
     def environment(self) -> dict[str, str]:
         """What a backend process needs so that google-auth finds this metadata server."""
         return {"GCE_METADATA_HOST": self.address, "GCE_METADATA_IP": self.address}
-
-    def __enter__(self) -> LoopbackIdentity:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._thread.stop()
 
     def mint(self, audience: str) -> str:
         from google.auth import jwt
@@ -195,13 +181,3 @@ class LoopbackIdentity:
                 self._reply(HTTPStatus.NOT_FOUND, "not found", "text/plain")
 
         return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        print(f"purelms: loopback identity: {type(exc).__name__}: {exc}", file=sys.stderr)

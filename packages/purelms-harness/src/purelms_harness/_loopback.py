@@ -8,16 +8,23 @@ second at the end of every run, and a short interval still cost each run half an
 interval on average. ``stop()`` instead wakes the loop with a connection of its own
 (repeated until the loop has seen the request, in case the first one came before
 it), so stopping takes as long as one accept: no interval on the critical path.
+
+``LoopbackServer`` is what those stand-ins share around their thread: ``start``/``stop``
+and a ``with`` block that does both; ``QuietHTTPServer`` their HTTP server, whose failed
+requests are one line each rather than socketserver's traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
+from typing import Any, Self
 
-__all__ = ["POLL_SECONDS", "ServerThread"]
+__all__ = ["POLL_SECONDS", "LoopbackServer", "QuietHTTPServer", "ServerThread"]
 
 #: How often an idle server wakes by itself (``stop()`` does not wait for it).
 POLL_SECONDS = 0.5
@@ -59,3 +66,49 @@ class ServerThread:
         host, port = self.server.socket.getsockname()[:2]
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=1):
             pass
+
+
+class LoopbackServer:
+    """Serves from its ``ServerThread`` (``_thread``, set by the subclass) between ``start()``
+    and ``stop()``, or for the length of a ``with`` block."""
+
+    _thread: ServerThread
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._thread.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server (daemon threads) for a stand-in named ``label``.
+
+    A client that goes away or stalls is nothing to report; any other failure of a
+    request is one line on stderr.
+    """
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], label: str
+    ) -> None:
+        self.label = label
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        print(
+            f"purelms: {self.label}: request from {client_address[0]} failed: "
+            f"{type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )

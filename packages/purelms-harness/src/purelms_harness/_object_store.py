@@ -28,17 +28,15 @@ import hashlib
 import hmac
 import re
 import secrets
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, QuietHTTPServer, ServerThread
 
 __all__ = ["ObjectStore", "StoreRequest", "StoredObject"]
 
@@ -69,7 +67,7 @@ def _split(uri: str) -> tuple[str, str]:
     return match["bucket"], match["name"]
 
 
-class ObjectStore:
+class ObjectStore(LoopbackServer):
     """``with ObjectStore() as store: url = store.signed_url(uri, "GET")``."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
@@ -79,25 +77,13 @@ class ObjectStore:
         self._instead: dict[str, bytes] = {}
         self._generation = time.time_ns() // 1000
         self.requests: list[StoreRequest] = []
-        self._httpd = _Server((host, 0), self._handler_class())
+        self._httpd = QuietHTTPServer((host, 0), self._handler_class(), "object store")
         self._thread = ServerThread(self._httpd, "purelms-object-store")
 
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> ObjectStore:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._thread.stop()
 
     # ------------------------------------------------------------------ direct access
 
@@ -242,13 +228,3 @@ class ObjectStore:
                     self._reply(status, b"precondition failed: the object exists")
 
         return Handler
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
-            return
-        print(f"purelms: object store: {type(exc).__name__}: {exc}", file=sys.stderr)

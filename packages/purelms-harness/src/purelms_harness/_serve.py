@@ -62,14 +62,14 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from purelms_shared import ProgressCallback
 
 from ._callback_server import MAX_BODY_BYTES, CallbackServer, ReceivedCallback
 from ._layers import BlockConfig, effective_outcomes, submission_problems
 from ._local_run import RunRequest, default_run_dir, run_local
-from ._loopback import ServerThread
+from ._loopback import LoopbackServer, ServerThread
 from ._manifest import BackendManifest
 from ._outcomes import evaluate_outcome, write_outcome
 
@@ -231,7 +231,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-class PlatformServer:
+class PlatformServer(LoopbackServer):
     """``with PlatformServer(manifest, root, bundle=...) as srv: srv.url``: page, API, real runs."""
 
     def __init__(
@@ -282,22 +282,15 @@ class PlatformServer:
         """Release the port of a server that was never started."""
         self._httpd.server_close()
 
-    def start(self) -> PlatformServer:
+    def start(self) -> Self:
         self._callbacks.start()
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
-        self._thread.stop()
+        super().stop()
         for thread in list(self._threads):
             thread.join(timeout=self.manifest.default_timeout_seconds + 60)
         self._callbacks.stop()
-
-    def __enter__(self) -> PlatformServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def serve_forever(self) -> None:
         self._thread.join()

@@ -18,9 +18,10 @@ Rules kept here and nowhere else:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ _TRIES = 3
 _FIRST_DELAY_SECONDS = 0.2
 _TIMEOUT_SECONDS = 30.0
 _TRANSIENT = {408, 429, 500, 502, 503, 504}
+
+_T = TypeVar("_T")
 
 
 class ObjectError(Exception):
@@ -96,35 +99,27 @@ def get_object(url: str, *, limit: int, what: str) -> FetchedObject | None:
 
     Raises ObjectTooLarge past ``limit`` bytes, ObjectError otherwise.
     """
-    import urllib.error
     import urllib.request
 
-    delay = _FIRST_DELAY_SECONDS
-    for attempt in range(1, _TRIES + 1):
-        try:
-            request = urllib.request.Request(url, method="GET")
-            with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:
-                declared = response.headers.get("Content-Length")
-                if declared is not None and declared.strip().isdigit() and int(declared) > limit:
-                    raise ObjectTooLarge(
-                        f"{what} is {int(declared)} bytes, over the limit of {limit} bytes"
-                    )
-                data = response.read(limit + 1)
-                if len(data) > limit:
-                    raise ObjectTooLarge(f"{what} is over the limit of {limit} bytes")
-                return FetchedObject(data=data, generation=_generation(response))
-        except urllib.error.HTTPError as exc:
-            if exc.code == HTTPStatus.NOT_FOUND:
-                return None
-            if exc.code not in _TRANSIENT or attempt == _TRIES:
-                raise ObjectError(f"cannot read {what} from {redact(url)}: {_detail(exc)}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            if attempt == _TRIES:
-                reason = getattr(exc, "reason", None) or exc
-                raise ObjectError(f"cannot reach {redact(url)} for {what}: {reason}") from exc
-        time.sleep(delay)
-        delay *= 2
-    raise AssertionError("unreachable")  # pragma: no cover
+    def send() -> FetchedObject | None:
+        request = urllib.request.Request(url, method="GET")
+        with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:
+            declared = response.headers.get("Content-Length")
+            if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+                raise ObjectTooLarge(
+                    f"{what} is {int(declared)} bytes, over the limit of {limit} bytes"
+                )
+            data = response.read(limit + 1)
+            if len(data) > limit:
+                raise ObjectTooLarge(f"{what} is over the limit of {limit} bytes")
+            return FetchedObject(data=data, generation=_generation(response))
+
+    return _with_retries(
+        send,
+        final={HTTPStatus.NOT_FOUND: lambda exc: None},
+        failed=f"cannot read {what} from {redact(url)}",
+        unreachable=f"cannot reach {redact(url)} for {what}",
+    )
 
 
 def put_create_only(url: str, data: bytes, *, content_type: str, what: str) -> int | None:
@@ -132,27 +127,52 @@ def put_create_only(url: str, data: bytes, *, content_type: str, what: str) -> i
 
     Raises AlreadyStored on 412 and ObjectError otherwise.
     """
-    import urllib.error
     import urllib.request
+
+    def send() -> int | None:
+        request = urllib.request.Request(url, data=data, method="PUT")
+        request.add_header("Content-Type", content_type)
+        request.add_header(IF_GENERATION_MATCH_HEADER, "0")
+        with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:
+            response.read(4096)
+            return _generation(response)
+
+    def already_stored(exc: urllib.error.HTTPError) -> NoReturn:
+        raise AlreadyStored(f"{what} already exists at {redact(url)}") from exc
+
+    return _with_retries(
+        send,
+        final={HTTPStatus.PRECONDITION_FAILED: already_stored},
+        failed=f"cannot store {what} at {redact(url)}",
+        unreachable=f"cannot reach {redact(url)} to store {what}",
+    )
+
+
+def _with_retries(
+    send: Callable[[], _T],
+    *,
+    final: Mapping[int, Callable[[urllib.error.HTTPError], _T]],
+    failed: str,
+    unreachable: str,
+) -> _T:
+    """``send()``, tried again after a transient failure (this module's rule); ``final``
+    says what the statuses it names mean. Any other failure raises ObjectError, its text
+    ``failed`` (an HTTP answer) or ``unreachable`` (no answer) and the detail."""
+    import urllib.error
 
     delay = _FIRST_DELAY_SECONDS
     for attempt in range(1, _TRIES + 1):
         try:
-            request = urllib.request.Request(url, data=data, method="PUT")
-            request.add_header("Content-Type", content_type)
-            request.add_header(IF_GENERATION_MATCH_HEADER, "0")
-            with urllib.request.urlopen(request, timeout=_TIMEOUT_SECONDS) as response:
-                response.read(4096)
-                return _generation(response)
+            return send()
         except urllib.error.HTTPError as exc:
-            if exc.code == HTTPStatus.PRECONDITION_FAILED:
-                raise AlreadyStored(f"{what} already exists at {redact(url)}") from exc
+            if exc.code in final:
+                return final[exc.code](exc)
             if exc.code not in _TRANSIENT or attempt == _TRIES:
-                raise ObjectError(f"cannot store {what} at {redact(url)}: {_detail(exc)}") from exc
+                raise ObjectError(f"{failed}: {_detail(exc)}") from exc
         except (urllib.error.URLError, OSError) as exc:
             if attempt == _TRIES:
                 reason = getattr(exc, "reason", None) or exc
-                raise ObjectError(f"cannot reach {redact(url)} to store {what}: {reason}") from exc
+                raise ObjectError(f"{unreachable}: {reason}") from exc
         time.sleep(delay)
         delay *= 2
     raise AssertionError("unreachable")  # pragma: no cover

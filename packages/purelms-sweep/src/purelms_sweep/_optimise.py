@@ -64,6 +64,7 @@ from ._grid import GridError, build_grid, parse_axes, unknown_name
 from ._service import (
     DaskSimulationService,
     RowJournal,
+    RunsOutcome,
     SweepRow,
     connector,
     environment_config,
@@ -444,18 +445,10 @@ def _tidy(x: float) -> float:
 
 
 @dataclass
-class OptimiseOutcome:
+class OptimiseOutcome(RunsOutcome):
     """What ``run_optimise`` did: the search (trials, best, reason), its rows and files."""
 
     search: ThresholdSearch
-    rows: list[SweepRow]
-    table: Any
-    paths: dict[str, Path]
-    wall_seconds: float
-
-    @property
-    def cached(self) -> int:
-        return sum(row.cached for row in self.rows)
 
 
 def fixed_parameters(specs: Sequence[str], backend: Backend[Any, Any]) -> dict[str, Any]:
@@ -575,4 +568,4 @@ def run_optimise(
     }
     paths = write_sweep(out_dir, table, summary, stem="optimise")
     paths["bundle"] = out_dir / "bundle.json"
-    return OptimiseOutcome(search, rows, table, paths, wall)
+    return OptimiseOutcome(rows=rows, table=table, paths=paths, wall_seconds=wall, search=search)

@@ -83,6 +83,7 @@ __all__ = [
     "DaskSimulationService",
     "DaskTaskHandle",
     "RowJournal",
+    "RunsOutcome",
     "SchedulerUnreachable",
     "SweepRow",
     "dask_client",
@@ -429,11 +430,10 @@ def write_sweep(
 
 
 @dataclass
-class SweepOutcome:
-    """What ``run_sweep`` did: rows in grid order, the table, the files written."""
+class RunsOutcome:
+    """What a batch of runs left (a sweep's or an optimisation's): the rows, in the order
+    the points were asked for, their table, the files written and the wall time."""
 
-    slug: str
-    bundle_ref: str
     rows: list[SweepRow]
     table: Any
     paths: dict[str, Path]
@@ -442,6 +442,14 @@ class SweepOutcome:
     @property
     def cached(self) -> int:
         return sum(row.cached for row in self.rows)
+
+
+@dataclass
+class SweepOutcome(RunsOutcome):
+    """What ``run_sweep`` did: rows in grid order, the table, the files written."""
+
+    slug: str
+    bundle_ref: str
 
     @property
     def ran(self) -> int:
@@ -566,4 +574,6 @@ def run_sweep(
     }
     paths = write_sweep(out_dir, table, summary)
     paths["bundle"] = out_dir / "bundle.json"
-    return SweepOutcome(slug, bundle_ref, rows, table, paths, wall)
+    return SweepOutcome(
+        rows=rows, table=table, paths=paths, wall_seconds=wall, slug=slug, bundle_ref=bundle_ref
+    )

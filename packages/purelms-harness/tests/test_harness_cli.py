@@ -262,3 +262,22 @@ def test_progress_sent_before_the_bar_is_shown_is_not_lost() -> None:
         assert (task.completed, task.fields["step"]) == (90, "writing")
     finally:
         bar.stop()
+
+
+def test_outside_a_repository_says_how_to_name_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PURELMS_REPO_ROOT"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "purelms_harness.cli", "run", "echo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**env, "COLUMNS": "300"},
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"purelms: error: no repository with a backends/ folder above {tmp_path.resolve()}; "
+        "run inside the repository, pass `purelms --root DIR` or set PURELMS_REPO_ROOT"
+    ]
+    assert list(tmp_path.iterdir()) == []  # nothing written where it was started

@@ -244,8 +244,8 @@ def find_repo_root(start: Path | None = None) -> Path:
         if (candidate / "backends").is_dir() and (candidate / "pyproject.toml").is_file():
             return candidate
     raise ManifestError(
-        f"no repository with a backends/ folder above {here}; run inside the repository "
-        f"or set {REPO_ROOT_ENV}"
+        f"no repository with a backends/ folder above {here}; run inside the repository, "
+        f"pass `purelms --root DIR` or set {REPO_ROOT_ENV}"
     )
 
 

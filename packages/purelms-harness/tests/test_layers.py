@@ -483,9 +483,14 @@ def test_a_block_config_tightens_the_run_and_adjusts_the_outcome(
         "score": 0.7,
         "completion": 1.0,
     }
-    assert "outcome: passed no, score 0.70, completion 1.00" in proc.stdout
+    assert (
+        "outcome: passed no, score 0.70, completion 1.00 (passed: heating_kwh 400, less_than 300;"
+        " score: heating_kwh 400, normalize_inverse 100..1100)"
+    ) in proc.stdout  # the reason names the block's threshold, the one that decided
     without = run(root, env, "-p", "area=4", "--out", str(tmp_path / "plain"))
-    assert "outcome: passed yes, score 0.70, completion 1.00" in without.stdout
+    assert (
+        "outcome: passed yes, score 0.70, completion 1.00 (passed: heating_kwh 400, less_than 500;"
+    ) in without.stdout
 
 
 def test_a_widening_block_config_runs_nothing_and_leaves_no_folder(

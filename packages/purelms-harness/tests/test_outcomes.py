@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from purelms_harness import Outcome, evaluate_outcome, write_outcome
+from purelms_harness import Outcome, describe_outcome, evaluate_outcome, write_outcome
 from purelms_shared import LmsOutcomes, OutcomeRule, OutputStatus
 
 
@@ -151,3 +151,34 @@ def test_outcome_json_is_written_in_the_run_folder(tmp_path: Path) -> None:
     path = write_outcome(tmp_path, Outcome(passed=True, score=0.25, completion=1.0))
     assert path == tmp_path / "outcome.json"
     assert json.loads(path.read_text()) == {"passed": True, "score": 0.25, "completion": 1.0}
+
+
+def reasons(outputs: dict[str, Any], status: str = "success", **rules: Any) -> list[str]:
+    return describe_outcome(LmsOutcomes.model_validate(rules), OutputStatus(status), outputs)
+
+
+def test_each_rule_is_described_by_the_value_it_read_and_its_arguments() -> None:
+    described = reasons(
+        {"heating_kwh": 5070.3217, "label": "ok"},
+        passed=rule("less_than", source="outputs.heating_kwh", threshold=2500),
+        score=rule("normalize_inverse", source="outputs.heating_kwh", bounds=[1000, 5000]),
+        completion=rule("equals", source="outputs.label", value="ok"),
+    )
+    assert described == [
+        "passed: heating_kwh 5070.32, less_than 2500",
+        "score: heating_kwh 5070.32, normalize_inverse 1000..5000",
+        'completion: label "ok", equals "ok"',
+    ]
+
+
+def test_absent_rules_are_not_described_and_a_missing_output_is_named() -> None:
+    assert reasons({"x": 1}) == []
+    assert reasons({}, score=rule("passthrough", source="outputs.x")) == [
+        "score: x missing, passthrough"
+    ]
+
+
+def test_a_run_that_did_not_succeed_says_it_was_not_graded() -> None:
+    assert reasons({}, "timed_out", passed=rule("less_than", threshold=5)) == [
+        "not graded: the run ended timed_out"
+    ]

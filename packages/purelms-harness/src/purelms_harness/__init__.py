@@ -105,7 +105,13 @@ if TYPE_CHECKING:
         render_template_manifest,
     )
     from ._object_store import ObjectStore, StoredObject, StoreRequest
-    from ._outcomes import OUTCOME_NAME, Outcome, evaluate_outcome, write_outcome
+    from ._outcomes import (
+        OUTCOME_NAME,
+        Outcome,
+        describe_outcome,
+        evaluate_outcome,
+        write_outcome,
+    )
     from ._readme import README_NAME, readme_drift, readme_tables, write_readme
 
 #: Public names, by defining module (imported on first use).
@@ -190,6 +196,7 @@ _LAZY = {
     "StoredObject": "._object_store",
     "OUTCOME_NAME": "._outcomes",
     "Outcome": "._outcomes",
+    "describe_outcome": "._outcomes",
     "evaluate_outcome": "._outcomes",
     "write_outcome": "._outcomes",
     "README_NAME": "._readme",
@@ -256,6 +263,7 @@ __all__ = [
     "default_manifest_files",
     "default_run_dir",
     "describe_os_error",
+    "describe_outcome",
     "detect_engine",
     "did_you_mean",
     "discover",

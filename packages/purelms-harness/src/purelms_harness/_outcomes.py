@@ -35,7 +35,7 @@ from typing import Any
 
 from purelms_shared import LmsOutcomes, OutcomeRule, OutcomeTransform, OutputStatus
 
-__all__ = ["OUTCOME_NAME", "Outcome", "evaluate_outcome", "write_outcome"]
+__all__ = ["OUTCOME_NAME", "Outcome", "describe_outcome", "evaluate_outcome", "write_outcome"]
 
 OUTCOME_NAME = "outcome.json"
 
@@ -133,6 +133,50 @@ def evaluate_outcome(
         score=_share(outcomes.score, outputs) if outcomes.score else None,
         completion=_share(outcomes.completion, outputs) if outcomes.completion else 1.0,
     )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.6g}"
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _rule_text(rule: OutcomeRule) -> str:
+    """``less_than 2500``, ``normalize_inverse 1000..5000``, ``equals "pass"``."""
+    transform = rule.transform.value
+    if rule.bounds is not None:
+        low, high = rule.bounds
+        return f"{transform} {_shown(low)}..{_shown(high)}"
+    if rule.threshold is not None:
+        return f"{transform} {_shown(rule.threshold)}"
+    if rule.value is not None:
+        return f"{transform} {_shown(rule.value)}"
+    return transform
+
+
+def describe_outcome(
+    outcomes: LmsOutcomes, status: OutputStatus | str, outputs: Mapping[str, Any]
+) -> list[str]:
+    """Why :func:`evaluate_outcome` gave what it gave: one phrase per rule the task sets.
+
+    ``passed: heating_kwh 5070.2, less_than 2500`` -- the output's value beside the
+    rule, so an author sees at once which number decided it. Absent rules (defaults)
+    are not listed; a run that did not succeed is not graded, and says so.
+    """
+    if OutputStatus(status) is not OutputStatus.SUCCESS:
+        return [f"not graded: the run ended {OutputStatus(status).value}"]
+    phrases = []
+    for field, rule in (
+        ("passed", outcomes.passed),
+        ("score", outcomes.score),
+        ("completion", outcomes.completion),
+    ):
+        if rule is None:
+            continue
+        name = rule.output_name
+        value = f"{name} {_shown(outputs[name])}" if name in outputs else f"{name} missing"
+        phrases.append(f"{field}: {value}, {_rule_text(rule)}")
+    return phrases
 
 
 def write_outcome(run_dir: Path, outcome: Outcome) -> Path:

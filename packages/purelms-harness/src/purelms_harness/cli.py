@@ -72,7 +72,7 @@ from ._manifest import (
     load_manifest,
     unknown_backend,
 )
-from ._outcomes import Outcome, evaluate_outcome, write_outcome
+from ._outcomes import Outcome, describe_outcome, evaluate_outcome, write_outcome
 from ._zygote import fork_zygote
 
 if TYPE_CHECKING:
@@ -287,6 +287,7 @@ def _print_result(
     backend: Backend[Any, Any] | None,
     *,
     verbose: bool,
+    reasons: Sequence[str] = (),
 ) -> None:
     from ._run_report import artifact_lines, message_lines, results_view
 
@@ -298,7 +299,7 @@ def _print_result(
         specs = _output_specs(manifest, backend)
         _console.print(results_view(manifest, out.outputs, specs, term))
     if outcome is not None:
-        _console.print(_outcome_line(outcome), markup=False)
+        _console.print(_outcome_line(outcome, reasons), markup=False)
     for block in message_lines(out.messages, term):
         _console.print(block)
     if verbose:
@@ -306,17 +307,21 @@ def _print_result(
             _console.print(line, markup=False)
 
 
-def _outcome_line(outcome: Outcome) -> str:
-    """``outcome: passed yes, score 0.42, completion 1.00`` (null shown as ``-``)."""
+def _outcome_line(outcome: Outcome, reasons: Sequence[str]) -> str:
+    """``outcome: passed no, score 0.42, completion 1.00 (passed: heating_kwh 5070, ...)``.
+
+    Null is shown as ``-``; the reasons (``describe_outcome``) follow in parentheses.
+    """
 
     def share(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
     passed = "yes" if outcome.passed else "no"
-    return (
+    line = (
         f"outcome: passed {passed}, score {share(outcome.score)}, "
         f"completion {share(outcome.completion)}"
     )
+    return f"{line} ({'; '.join(reasons)})" if reasons else line
 
 
 def _block_config(args: argparse.Namespace, manifest: BackendManifest) -> BlockConfig | None:
@@ -524,11 +529,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if result.status is not None and result.status.value == "success":
             progress.update(100, None)
     outcome = None
+    reasons: list[str] = []
     if result.envelope_out is not None:
         out = result.envelope_out
-        outcome = evaluate_outcome(
-            effective_outcomes(manifest.task, config), out.status, out.outputs
-        )
+        rules = effective_outcomes(manifest.task, config)
+        outcome = evaluate_outcome(rules, out.status, out.outputs)
+        reasons = describe_outcome(rules, out.status, out.outputs)
         try:
             write_outcome(run_dir, outcome)
         except OSError as exc:
@@ -548,7 +554,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _console.print(
         inputs_view(manifest, request.parameters, files, _terminal(), verbose=args.verbose)
     )
-    _print_result(manifest, result, outcome, backend, verbose=args.verbose)
+    _print_result(manifest, result, outcome, backend, verbose=args.verbose, reasons=reasons)
     if args.verbose and managed and isinstance(result, ManagedRunResult):
         _say(
             f"output: {result.output_uri} generation {result.output_generation} "

@@ -8,9 +8,14 @@ a gain (the baseline over ours: higher is better). Figures without a target say 
 
 from __future__ import annotations
 
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
-__all__ = ["PYDANTIC_FLOOR_CODE", "figure", "seconds_figure"]
+__all__ = ["PYDANTIC_FLOOR_CODE", "cpu_figure", "figure", "seconds_figure", "timed_run"]
 
 PYDANTIC_FLOOR_CODE = (
     "from pydantic import BaseModel\n"
@@ -47,3 +52,34 @@ def seconds_figure(what: str, seconds: float, target: float) -> str:
     """An absolute time against an absolute target: ``what: 4.2 s (target ≤ 10 s) ok``."""
     verdict = "ok" if seconds <= target else "MISS"
     return f"  {what}: {seconds:.1f} s (target \u2264 {target:g} s) {verdict}"
+
+
+def timed_run(
+    command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: str | None = None
+) -> tuple[float, float]:
+    """Run ``command`` to completion (it must succeed): its wall seconds and CPU seconds.
+
+    CPU seconds are user + system time of the process and of every descendant it waited
+    for (``RUSAGE_CHILDREN``), so a harness's backend, worker and engine count too. On a
+    shared machine wall time also holds the time others took the CPU from us; CPU time
+    does not, which makes it the steadier of the two for comparing runs (the targets
+    stay on wall time, what a user waits).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env, cwd=cwd)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def cpu_figure(what: str, ours: Sequence[float], baseline: Sequence[float], name: str) -> str:
+    """The median of paired CPU-time ratios, printed beside a wall-time figure (no target)."""
+    ratios = [o / b for o, b in zip(ours, baseline, strict=True) if b > 0]
+    if not ratios:
+        return f"  {what}, CPU time: not measurable here"
+    return (
+        f"  {what}, CPU time (user+sys, median of {len(ratios)} pairs): "
+        f"{statistics.median(ratios):.2f}\u00d7 {name} (no target)"
+    )

@@ -18,12 +18,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from importlib.metadata import version
 from pathlib import Path
 
-from _report import figure
+from _report import cpu_figure, figure, timed_run
 
 from purelms_shared import (
     INPUT_SCHEMA_V1,
@@ -58,12 +57,6 @@ def _input_dir(root: Path) -> Path:
     return input_dir
 
 
-def _time(command: list[str], env: dict[str, str] | None = None) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env=env)
-    return time.perf_counter() - started
-
-
 def _image_size_mb() -> str:
     for engine in ("podman", "docker"):
         if shutil.which(engine) is None:
@@ -91,6 +84,8 @@ def main() -> None:
     backend_cmd = [sys.executable, "-m", "purelms_echo"]
     baseline: list[float] = []
     backend: list[float] = []
+    baseline_cpu: list[float] = []
+    backend_cpu: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         input_dir = _input_dir(root)
@@ -102,8 +97,12 @@ def main() -> None:
                 "PURELMS_INPUT_DIR": str(input_dir),
                 "PURELMS_OUTPUT_DIR": str(output_dir),
             }
-            baseline.append(_time(baseline_cmd))
-            backend.append(_time(backend_cmd, env))
+            for walls, cpus, (wall, cpu) in (
+                (baseline, baseline_cpu, timed_run(baseline_cmd)),
+                (backend, backend_cpu, timed_run(backend_cmd, env=env)),
+            ):
+                walls.append(wall)
+                cpus.append(cpu)
         probe_out = root / "probe"
         probe_out.mkdir()
         probe = subprocess.run(
@@ -129,6 +128,7 @@ def main() -> None:
     print(f"  python -c 'import pydantic':   {base * 1000:8.1f} ms")
     print(f"  python -m purelms_echo:        {run * 1000:8.1f} ms  ({modules} modules loaded)")
     print(figure("python -m purelms_echo", run / base, "python -c 'import pydantic'", TARGET))
+    print(cpu_figure("python -m purelms_echo", backend_cpu, baseline_cpu, "import pydantic"))
     print(f"  echo image size: {_image_size_mb()}")
 
 

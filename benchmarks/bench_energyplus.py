@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from uuid import uuid4
 
-from _report import PYDANTIC_FLOOR_CODE, figure
+from _report import PYDANTIC_FLOOR_CODE, cpu_figure, figure, timed_run
 
 from purelms_energyplus_single_zone import EnergyPlusParameters, __version__, simulate
 from purelms_energyplus_single_zone._backend import IDF_NAME, resolve_weather
@@ -105,13 +104,18 @@ def _interleaved(
     actions: dict[str, Callable[[int], object]], repeats: int
 ) -> dict[str, list[float]]:
     """Time each action ``repeats`` times, alternating between them, so that a busy spell of
-    the machine affects every action alike rather than whichever happened to run then."""
+    the machine affects every action alike rather than whichever happened to run then.
+
+    An action that runs a process returns its CPU seconds (``timed_run``); they are kept
+    under ``"<name> cpu"``."""
     times: dict[str, list[float]] = {name: [] for name in actions}
     for index in range(repeats):
         for name, action in actions.items():
             started = time.perf_counter()
-            action(index)
+            cpu = action(index)
             times[name].append(time.perf_counter() - started)
+            if isinstance(cpu, float):
+                times.setdefault(f"{name} cpu", []).append(cpu)
     return times
 
 
@@ -130,35 +134,36 @@ def bench_overhead(tmp: Path) -> None:
     idf.write_text(idf_text, encoding="utf-8")
     binary = str(energyplus_binary())
 
-    def bare(index: int) -> None:
+    def bare(index: int) -> float:
         out = tmp / f"bare{index}"
         command = [binary, "-w", str(weather.epw), "-d", str(out), str(idf)]
-        subprocess.run(command, check=True, capture_output=True, cwd=tmp)
+        return timed_run(command, cwd=str(tmp))[1]
 
-    def process(index: int) -> None:
+    def process(index: int) -> float:
         root = tmp / f"process{index}"
         env = _offline_input(root, tmp / "pycache")
         command = [sys.executable, "-m", "purelms_energyplus_single_zone"]
-        subprocess.run(command, check=True, capture_output=True, env=env, cwd=root)
+        cpu = timed_run(command, env=env, cwd=str(root))[1]
         output = root / "output"
         if '"status": "success"' not in (output / "output.json").read_text():
             raise RuntimeError(f"the backend process did not succeed: {output / 'output.json'}")
         if (output / IDF_NAME).read_text(encoding="utf-8") != idf_text:
             raise RuntimeError("the backend process ran another IDF than the bare engine")
+        return cpu
 
     def in_process(index: int) -> None:
         simulate(params, _context(tmp / f"simulate{index}"))
 
     purelms = shutil.which("purelms") or str(Path(sys.executable).with_name("purelms"))
 
-    def harness(index: int) -> None:
+    def harness(index: int) -> float:
         # the console script, as a user starts it (it turns the bytecode cache on)
         command = [purelms, "run", "energyplus_single_zone"]
         command += ["--quiet", "--out", str(tmp / f"harness{index}")]
-        subprocess.run(command, check=True, capture_output=True, cwd=REPO)
+        return timed_run(command, cwd=str(REPO))[1]
 
-    def floor(index: int) -> None:
-        subprocess.run([sys.executable, "-c", PYDANTIC_FLOOR_CODE], check=True)
+    def floor(index: int) -> float:
+        return timed_run([sys.executable, "-c", PYDANTIC_FLOOR_CODE])[1]
 
     actions: dict[str, Callable[[int], object]] = {
         "bare energyplus binary": bare,
@@ -174,7 +179,8 @@ def bench_overhead(tmp: Path) -> None:
     bare_best = min(times["bare energyplus binary"])
     print(f"(a) one annual run, default parameters (best/median of {REPEATS}, interleaved)")
     for name, measured in times.items():
-        print(_line(name, measured))
+        if not name.endswith(" cpu"):
+            print(_line(name, measured))
     process_times = times["python -m purelms_energyplus_single_zone"]
     ratio = min(process_times) / bare_best
     print(figure("backend process", ratio, "bare engine", TARGET_PROCESS_RATIO))
@@ -189,6 +195,19 @@ def bench_overhead(tmp: Path) -> None:
     print(
         figure("floor: bare engine + one pydantic-validating process", floor_ratio, "bare engine")
     )
+    bare_cpu = times["bare energyplus binary cpu"]
+    for label, name in (
+        ("backend process", "python -m purelms_energyplus_single_zone"),
+        ("purelms run", "purelms run energyplus_single_zone"),
+    ):
+        print(cpu_figure(label, times[f"{name} cpu"], bare_cpu, "bare engine"))
+    floor_cpu = [
+        (engine + least)
+        for engine, least in zip(
+            bare_cpu, times["python: one pydantic model validated cpu"], strict=True
+        )
+    ]
+    print(cpu_figure("floor", floor_cpu, bare_cpu, "bare engine"))
 
 
 def bench_parallel(tmp: Path) -> None:

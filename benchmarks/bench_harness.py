@@ -12,38 +12,35 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _report import PYDANTIC_FLOOR_CODE, figure
+from _report import PYDANTIC_FLOOR_CODE, cpu_figure, figure, timed_run
 
 REPEATS = 9
 TARGET = 4.0
-
-
-def _seconds(command: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
 
 
 def main() -> None:
     purelms = shutil.which("purelms") or str(Path(sys.executable).with_name("purelms"))
     baseline_cmd = [sys.executable, "-c", "import pydantic"]
     floor_cmd = [sys.executable, "-c", PYDANTIC_FLOOR_CODE]
-    baseline: list[float] = []
-    harness: list[float] = []
-    floor: list[float] = []
+    walls: dict[str, list[float]] = {"baseline": [], "harness": [], "floor": []}
+    cpus: dict[str, list[float]] = {"baseline": [], "harness": [], "floor": []}
     with tempfile.TemporaryDirectory() as tmp:
-        _seconds([purelms, "run", "echo", "--quiet", "--out", str(Path(tmp) / "warm")])
+        timed_run([purelms, "run", "echo", "--quiet", "--out", str(Path(tmp) / "warm")])
         for i in range(REPEATS):
-            baseline.append(_seconds(baseline_cmd))
             run = [purelms, "run", "echo", "--quiet", "--out", str(Path(tmp) / f"run{i}")]
-            harness.append(_seconds(run))
-            floor.append(_seconds(floor_cmd))
+            for name, command in (
+                ("baseline", baseline_cmd),
+                ("harness", run),
+                ("floor", floor_cmd),
+            ):
+                wall, cpu = timed_run(command)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+    baseline, harness, floor = walls["baseline"], walls["harness"], walls["floor"]
     base, ours = statistics.median(baseline), statistics.median(harness)
     least = statistics.median(floor)
     print(f"bench_harness: echo end to end via `purelms run` (median of {REPEATS}, interleaved)")
@@ -52,6 +49,8 @@ def main() -> None:
     print(f"  purelms run echo --quiet:             {ours * 1000:8.1f} ms")
     print(figure("purelms run echo", ours / base, "python -c 'import pydantic'", TARGET))
     print(figure("floor: one pydantic-validating process", least / base, "the same"))
+    print(cpu_figure("purelms run echo", cpus["harness"], cpus["baseline"], "import pydantic"))
+    print(cpu_figure("floor", cpus["floor"], cpus["baseline"], "import pydantic"))
 
 
 if __name__ == "__main__":

@@ -136,6 +136,9 @@ def evaluate_outcome(
 
 
 def _shown(value: Any) -> str:
+    """Six significant digits, no thousands separators (unlike the results table's
+    ``format_number``, which rounds 2499.6 to ``2,500``: beside ``less_than 2500`` that
+    would contradict the verdict); other values as JSON."""
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.6g}"
     return json.dumps(value, ensure_ascii=False, default=str)

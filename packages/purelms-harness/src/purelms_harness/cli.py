@@ -299,7 +299,11 @@ def _print_result(
         specs = _output_specs(manifest, backend)
         _console.print(results_view(manifest, out.outputs, specs, term))
     if outcome is not None:
-        _console.print(_outcome_line(outcome, reasons), markup=False)
+        _console.print(_outcome_line(outcome), markup=False)
+        for reason in reasons:  # what decided it, one rule a line (describe_outcome)
+            _console.print(
+                "\n".join(wrap(reason, term.width, first="  ", indent="    ")), markup=False
+            )
     for block in message_lines(out.messages, term):
         _console.print(block)
     if verbose:
@@ -307,21 +311,17 @@ def _print_result(
             _console.print(line, markup=False)
 
 
-def _outcome_line(outcome: Outcome, reasons: Sequence[str]) -> str:
-    """``outcome: passed no, score 0.42, completion 1.00 (passed: heating_kwh 5070, ...)``.
-
-    Null is shown as ``-``; the reasons (``describe_outcome``) follow in parentheses.
-    """
+def _outcome_line(outcome: Outcome) -> str:
+    """``outcome: passed yes, score 0.42, completion 1.00`` (null shown as ``-``)."""
 
     def share(value: float | None) -> str:
         return "-" if value is None else f"{value:.2f}"
 
     passed = "yes" if outcome.passed else "no"
-    line = (
+    return (
         f"outcome: passed {passed}, score {share(outcome.score)}, "
         f"completion {share(outcome.completion)}"
     )
-    return f"{line} ({'; '.join(reasons)})" if reasons else line
 
 
 def _block_config(args: argparse.Namespace, manifest: BackendManifest) -> BlockConfig | None:

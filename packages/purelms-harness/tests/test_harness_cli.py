@@ -281,3 +281,19 @@ def test_outside_a_repository_says_how_to_name_one(tmp_path: Path) -> None:
         "run inside the repository, pass `purelms --root DIR` or set PURELMS_REPO_ROOT"
     ]
     assert list(tmp_path.iterdir()) == []  # nothing written where it was started
+
+
+def test_a_run_folder_that_is_a_file_or_not_empty_is_refused_untouched(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "keep.txt").write_text("mine too")
+    for out, rule in ((a_file, "is a file"), (used, "is not empty")):
+        proc = purelms("run", "echo", "--out", str(out))
+        assert proc.returncode == 2
+        assert proc.stderr.strip().splitlines() == [
+            f"purelms: error: run directory {out} {rule} (give a new or empty folder)"
+        ]
+    assert a_file.read_text() == "mine"
+    assert sorted(p.name for p in used.iterdir()) == ["keep.txt"]

@@ -262,8 +262,14 @@ class _RunFolder:
     def create(self) -> None:
         what = f"run folder {self.path}"
         try:
-            if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
-                raise FileExistsError(f"run directory {self.path} is not empty")
+            if self.path.exists() and not self.path.is_dir():
+                raise FileExistsError(
+                    f"run directory {self.path} is a file (give a new or empty folder)"
+                )
+            if self.path.exists() and any(self.path.iterdir()):
+                raise FileExistsError(
+                    f"run directory {self.path} is not empty (give a new or empty folder)"
+                )
             if not self.path.exists():
                 self.path.mkdir(parents=True)
                 self._made_root = True

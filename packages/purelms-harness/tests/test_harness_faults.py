@@ -11,6 +11,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -130,6 +131,23 @@ def test_callback_server_answers_before_reading_bodies_and_refuses_strangers(
         assert post(complete, COMPLETE_BODY, {**auth, **length})[0] == 404
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_the_callback_server_starts_without_asking_the_resolver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A machine whose resolver hangs or fails still runs: the loopback address is the
+    server's name (http.server would look up its fully qualified name on every start)."""
+
+    def no_resolver(*args: object) -> str:
+        raise AssertionError("the resolver was asked")
+
+    monkeypatch.setattr(socket, "getfqdn", no_resolver)
+    run_id = str(uuid.uuid4())
+    with CallbackServer() as server:
+        token = server.register(run_id)
+        headers = {"Authorization": f"Bearer {token}", "Content-Length": str(len(COMPLETE_BODY))}
+        assert post(server.url_for(run_id, "complete"), COMPLETE_BODY, headers)[0] == 200
 
 
 def test_strangers_on_loopback_cannot_change_a_runs_verdict(tmp_path: Path) -> None:

@@ -84,3 +84,40 @@ def test_importing_a_developer_library_would_be_seen(tmp_path: Path) -> None:
     )
     imported = {match["module"].split(".")[0] for match in _IMPORTED.finditer(done.stderr)}
     assert "rich" in imported
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_the_runtime_import_leaves_the_garbage_collector_as_it_found_it(
+    collecting: bool,
+) -> None:
+    """The collector is paused only while the runtime imports (see its ``__init__``)."""
+    code = (
+        "import gc, sys\n"
+        f"gc.enable() if {collecting} else gc.disable()\n"
+        "import purelms_runtime\n"
+        "print(gc.isenabled(), 'pydantic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(collecting), "True"]
+
+
+def test_callback_imports_are_loaded_in_the_background() -> None:
+    """``CallbackPoster.warm_up`` loads what posting needs, off the caller's thread."""
+    code = (
+        "import sys, threading\n"
+        "from purelms_runtime._http import CallbackPoster\n"
+        "before = 'urllib.request' in sys.modules\n"
+        "thread = CallbackPoster.warm_up()\n"
+        "named = thread.name != threading.current_thread().name\n"
+        "thread.join(60)\n"
+        "print(before, named, thread.is_alive(), 'urllib.request' in sys.modules,"
+        " 'encodings.idna' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "True", "False", "True", "True"]

@@ -103,6 +103,16 @@ class QuietHTTPServer(ThreadingHTTPServer):
         self.label = label
         super().__init__(address, handler)
 
+    def server_bind(self) -> None:
+        # http.server's own server_bind asks the resolver for the loopback address's
+        # fully qualified name (socket.getfqdn), only to fill in ``server_name``, which
+        # nothing here reads: a reverse lookup on every start (the resolver's files read,
+        # a DNS query where /etc/hosts has no answer). The address is its own name.
+        TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):

@@ -14,10 +14,25 @@ The protocol's environment names, file names and exit codes are public in
 :mod:`purelms_runtime.protocol` for whatever starts a backend.
 """
 
-from ._backend import Backend
-from ._context import RunContext, StagedFile
-from ._errors import ContractViolation, InputRejected, SimulationFailed
-from ._fields import OpenParameters, Outputs, Parameters, output, param
+import gc as _gc
+
+# Why the cyclic garbage collector is paused while the runtime imports: this import is
+# the bulk of every backend process's start (pydantic's schema machinery, the contract's
+# models, the author's models), it allocates a few hundred thousand objects and frees
+# almost none, so each of the collector's passes (one per 700 allocations, promoting
+# into ever larger generations) finds nothing; they were about a sixth of the import's
+# time (benchmarks/bench_backend_start.py). It is restored exactly as found; the
+# supervisor then freezes what the import left (``run_backend``).
+_collecting = _gc.isenabled()
+_gc.disable()
+try:
+    from ._backend import Backend
+    from ._context import RunContext, StagedFile
+    from ._errors import ContractViolation, InputRejected, SimulationFailed
+    from ._fields import OpenParameters, Outputs, Parameters, output, param
+finally:
+    if _collecting:
+        _gc.enable()
 
 
 def __getattr__(name: str) -> str:

@@ -25,6 +25,7 @@ Rules from the runtime protocol, kept here and nowhere else:
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -74,9 +75,29 @@ class CallbackPoster:
     def is_disabled(url: str) -> bool:
         return url == NO_CALLBACKS_URL
 
+    @staticmethod
+    def warm_up() -> threading.Thread:
+        """Import what posting needs in a background thread; the thread, started.
+
+        urllib.request (with http.client, ssl and the idna codec that ``getaddrinfo``
+        encodes a host name with) takes 10-15 ms to import. Not with the runtime's own
+        import, so that a run whose callbacks are off (``NO_CALLBACKS_URL``) never loads
+        it; not on the first callback either, where it lengthened every run by that
+        much: the supervisor starts this once the worker is forked (it never forks
+        again after that, so no fork copies a half-done import), and the first post
+        waits for it through the import system's own module locks.
+        """
+
+        def load() -> None:
+            import encodings.idna  # noqa: F401
+            import urllib.error
+            import urllib.request  # noqa: F401
+
+        thread = threading.Thread(target=load, name="callback-imports", daemon=True)
+        thread.start()
+        return thread
+
     def _post_once(self, url: str, body: bytes, timeout: float) -> None:
-        # Imported on the first callback, not with the runtime: a run whose callbacks are
-        # off (``NO_CALLBACKS_URL``) never loads urllib.request, http.client and ssl.
         import urllib.error
         import urllib.request
 

@@ -34,6 +34,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 __all__ = ["descendants", "die_with_parent", "group_members", "kill_tree", "start_reaper"]
@@ -74,10 +75,11 @@ def _proc_stats() -> dict[int, tuple[int, int]]:
     return stats
 
 
-def descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (children, grandchildren, ...)."""
+def descendants(pid: int, stats: Mapping[int, tuple[int, int]] | None = None) -> set[int]:
+    """Every live process below ``pid`` (children, grandchildren, ...), from ``stats``
+    (a reading of ``_proc_stats``) or a fresh one."""
     children: dict[int, list[int]] = {}
-    for child, (parent, _) in _proc_stats().items():
+    for child, (parent, _) in (_proc_stats() if stats is None else stats).items():
         children.setdefault(parent, []).append(child)
     found: set[int] = set()
     stack = [pid]
@@ -89,9 +91,10 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def group_members(pgid: int) -> set[int]:
-    """Every live process of process group ``pgid``."""
-    return {pid for pid, (_, group) in _proc_stats().items() if group == pgid}
+def group_members(pgid: int, stats: Mapping[int, tuple[int, int]] | None = None) -> set[int]:
+    """Every live process of process group ``pgid``, from ``stats`` or a fresh reading."""
+    live = _proc_stats() if stats is None else stats
+    return {pid for pid, (_, group) in live.items() if group == pgid}
 
 
 def kill_tree(pid: int, *, spare: int | None = None) -> None:
@@ -101,7 +104,8 @@ def kill_tree(pid: int, *, spare: int | None = None) -> None:
     (``spare`` = its own pid) reaches all of them first; ``spare`` itself is
     never signalled, and then the group is killed member by member instead.
     """
-    doomed = (descendants(pid) | group_members(pid) | {pid}) - {spare}
+    stats = _proc_stats()  # one reading of /proc for both
+    doomed = (descendants(pid, stats) | group_members(pid, stats) | {pid}) - {spare}
     for other in doomed:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(other, signal.SIGKILL)

@@ -29,6 +29,7 @@ can move the output directory without rewriting the envelope.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import multiprocessing
 import os
@@ -263,6 +264,8 @@ class _Supervisor:
         self.backend = backend
         self.config = config
         self.io: RunIO | None = None
+        #: Who posts the callbacks, when the envelope asks for any.
+        self._poster: CallbackPoster | None = None
         self.started = time.monotonic()
         #: Name of the signal that cancelled the run (SIGTERM, SIGINT), if any.
         self.cancelled_by: str | None = None
@@ -314,6 +317,7 @@ class _Supervisor:
             poster.is_disabled(ctx.callback_url_progress)
             and poster.is_disabled(ctx.callback_url_complete)
         )
+        self._poster = poster if wants_callbacks else None
         if wants_callbacks:
             try:
                 tokens.check(ctx.callback_audience)
@@ -447,6 +451,8 @@ class _Supervisor:
             sender.close()
             os.close(lifeline)
         progress.start()  # after the fork: the worker never inherits a sending thread
+        if self._poster is not None:
+            self._poster.warm_up()  # imported while the worker computes, not after it
         final: tuple[Any, ...] | None = None
         try:
             while final is None:
@@ -586,6 +592,11 @@ def run_backend(backend: RunnableBackend) -> int:
     ``PURELMS_RUNTIME_MODE=service``, as an HTTP service running each request's job in a
     child process (``_service``).
     """
+    # What the process imported is its life-long state: frozen out of the collector's
+    # sight (gc.freeze), so neither the run's collections nor the interpreter's final one
+    # walk it, and the forked worker shares those pages instead of copying them as the
+    # collector touches them (the use Python's documentation gives for gc.freeze).
+    gc.freeze()
     try:
         config = runtime_config()
         if config.service:

@@ -47,6 +47,7 @@ difference by key path; every backend's tests and ``nox -s wire_sync`` run it.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -54,7 +55,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 import annotated_types
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -428,16 +428,22 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block lists and mappings, multi-line text as ``|`` blocks, keys in the given order."""
+@functools.cache
+def _dumper() -> type[Any]:
+    """PyYAML's safe dumper with block lists and mappings, multi-line text as ``|`` blocks
+    and keys in the given order (made on first use: a run imports no PyYAML, see
+    ``_yaml_cache``)."""
+    import yaml
 
+    class Dumper(yaml.SafeDumper):
+        pass
 
-def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-
-_Dumper.add_representer(str, _text)
+    Dumper.add_representer(str, text)
+    return Dumper
 
 
 def render_manifest(data: Mapping[str, Any], source: str) -> str:
@@ -448,7 +454,9 @@ def render_manifest(data: Mapping[str, Any], source: str) -> str:
         "# edit those, not this file. `purelms manifest check` validates it as the\n"
         "# platform's installer does.\n"
     ).format(slug=data["slug"], source=source)
-    body = yaml.dump(dict(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    import yaml
+
+    body = yaml.dump(dict(data), Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=100)
     return header + body
 
 

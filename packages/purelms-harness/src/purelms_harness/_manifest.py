@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from purelms_runtime import Backend
 from purelms_shared import InteractiveTaskManifest, error_lines, parse_task_manifest
 
 from ._errors import closest
+from ._yaml_cache import cached_document, remember_document
 
 __all__ = [
     "MANIFEST_NAME",
@@ -113,19 +113,32 @@ def import_backend(module_name: str) -> Backend[Any, Any]:
     return backend
 
 
-SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader where PyYAML has it (about 10x faster than the pure-Python one on
-a 37-parameter manifest, which every ``purelms run`` reads), the pure-Python one otherwise."""
-
-
 def read_manifest_data(path: Path) -> Any:
-    """The YAML document at ``path`` (any value: the caller checks it is a mapping)."""
+    """The YAML document at ``path`` (any value: the caller checks it is a mapping).
+
+    Parsed once per content and then read from the cache of parsed documents
+    (``_yaml_cache``): PyYAML is imported only for a text not seen before.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    known, document = cached_document(text)
+    if known:
+        return document
+    document = _parse_yaml(path, text)
+    remember_document(text, document)
+    return document
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    import yaml
+
+    # libyaml's safe loader where PyYAML has it (about 10x faster than the pure-Python
+    # one on a 37-parameter manifest), the pure-Python one otherwise.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(text, Loader=SAFE_LOADER)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError:
         pass
     try:  # malformed: the pure-Python loader's message, the same with or without libyaml

@@ -126,10 +126,11 @@ def _backend_started(progress: _ProgressBar) -> None:
 
 
 def _prepare_report() -> None:
-    """Import the report's modules and make the consoles (called while the backend runs)."""
-    from . import _run_report  # noqa: F401 - imported for its import cost, now
+    """Import the report's modules, make the consoles and render once (while the backend runs)."""
+    from ._run_report import warm_up
 
-    _ = _console.width, _errors.width
+    _ = _errors.width
+    warm_up(_console.width)
 
 
 EVIDENCE_SHA256_NAME = "evidence.sha256"

@@ -1,0 +1,99 @@
+"""Parsed YAML documents, cached by the sha256 of their text.
+
+Why: every ``purelms run`` reads its task's manifest, a file that changes rarely.
+Importing PyYAML costs about 11 ms and libyaml parses a 37-parameter manifest in
+about 4 ms: together some 5 % of ``purelms run echo`` (issue 19). So a document is
+parsed once and kept as JSON, which the harness reads in well under a millisecond
+with a module it has loaded anyway.
+
+Rules that keep the cache out of the answer:
+
+* The key is the sha256 of the text: any edit is a new key, so no entry is ever
+  stale, and nothing needs invalidating.
+* A document is kept only when JSON holds it exactly (decoding what was written
+  gives back an equal document): one with dates, binary, non-string keys or NaN is
+  parsed every time.
+* It lives beside the bytecode cache, under the environment
+  (``<venv>/purelms-cache/yaml``; ``PURELMS_NO_BYTECODE_CACHE=1`` turns both off).
+  An entry is written to a temporary name and renamed into place, so a reader sees
+  a whole entry or none; one that cannot be read, decoded or written costs the
+  parse and nothing else. Past ``_KEEP`` entries, the least recently written go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ._bytecode import OPT_OUT_ENV
+
+__all__ = ["CACHE_DIR_NAME", "cached_document", "remember_document"]
+
+CACHE_DIR_NAME = "purelms-cache"
+_KEEP = 64
+"""Entries kept: every manifest of a large repository, a few versions of each."""
+
+
+def _folder() -> Path | None:
+    if os.environ.get(OPT_OUT_ENV):
+        return None
+    return Path(sys.prefix) / CACHE_DIR_NAME / "yaml"
+
+
+def _entry(text: str) -> Path | None:
+    folder = _folder()
+    if folder is None:
+        return None
+    return folder / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
+
+
+def cached_document(text: str) -> tuple[bool, Any]:
+    """``(True, document)`` when ``text`` was parsed before, else ``(False, None)``."""
+    entry = _entry(text)
+    if entry is None:
+        return False, None
+    try:
+        return True, json.loads(entry.read_bytes())
+    except (OSError, ValueError):
+        return False, None
+
+
+def remember_document(text: str, document: Any) -> None:
+    """Keep ``document`` (what ``text`` parses to) if JSON holds it exactly."""
+    entry = _entry(text)
+    if entry is None:
+        return
+    try:
+        encoded = json.dumps(document, ensure_ascii=False, allow_nan=False)
+        if json.loads(encoded) != document:
+            return
+    except (TypeError, ValueError):
+        return  # dates, binary, non-string keys, NaN: parsed every time
+    with contextlib.suppress(OSError):
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(encoded)
+            os.replace(temporary, entry)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        _prune(entry.parent)
+
+
+def _prune(folder: Path) -> None:
+    entries = list(folder.glob("*.json"))
+    if len(entries) <= _KEEP:
+        return
+    by_age = sorted(entries, key=lambda path: path.stat().st_mtime)
+    for old in by_age[: len(entries) - _KEEP]:
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -104,6 +104,7 @@ __all__ = [
     "RunRequest",
     "build_contract_validators",
     "default_run_dir",
+    "prepare_backend_process",
     "run_local",
     "timeout_seconds_of",
 ]
@@ -413,11 +414,10 @@ def build_contract_validators() -> None:
     The contract's models build their validators on first use (``defer_build``, so that
     a process pays only for the models it touches). A run uses the same five on both
     sides: the input envelope, the callbacks and the output envelope in the backend, all
-    of them and the evidence manifest in the harness. ``purelms run`` calls this before
-    it forks the backend (``_zygote``), so the backend inherits them built instead of
-    building them again; ``run_local`` calls it once the backend is started, so the
-    verdict's first use after the backend's exit (tens of milliseconds for the output
-    envelope) overlaps the run instead of following it.
+    of them and the evidence manifest in the harness. A zygote builds them while the
+    harness checks the run (``prepare_backend_process``); ``run_local`` calls this once
+    the backend is started, so the verdict's first use after the backend's exit (tens of
+    milliseconds for the output envelope) overlaps the run instead of following it.
     """
     for model in (
         SimulationInputEnvelope,
@@ -427,6 +427,20 @@ def build_contract_validators() -> None:
         EvidenceManifest,
     ):
         model.model_rebuild()
+
+
+def prepare_backend_process() -> None:
+    """In a zygote (``_zygote``), while the harness still checks the run: what the
+    backend needs first, so that none of it follows the start.
+
+    The contract's validators, and what the runtime posts callbacks with (urllib.request
+    and the idna codec that ``getaddrinfo`` encodes a host name with, 10-15 ms; see
+    ``purelms_runtime._http``), imported here in the zygote's one thread instead of the
+    runtime's background thread, since the zygote forks a worker later.
+    """
+    build_contract_validators()
+    import encodings.idna  # noqa: F401
+    import urllib.request  # noqa: F401
 
 
 def run_local(

@@ -41,7 +41,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO
 
 __all__ = ["ForkedBackend", "Zygote", "fork_zygote"]
@@ -127,8 +127,12 @@ class Zygote:
         self.close()
 
 
-def fork_zygote(module: str) -> Zygote | None:
-    """Fork a zygote for ``python -m module``; None when the harness is not single-threaded."""
+def fork_zygote(module: str, prepare: Callable[[], None] | None = None) -> Zygote | None:
+    """Fork a zygote for ``python -m module``; None when the harness is not single-threaded.
+
+    ``prepare`` runs in the zygote at once, while the harness goes on (checking the run,
+    staging its folder): work the backend would otherwise do after its start.
+    """
     if not hasattr(os, "fork") or threading.active_count() != 1:
         return None
     control_r, control_w = os.pipe()
@@ -144,7 +148,7 @@ def fork_zygote(module: str) -> Zygote | None:
     try:  # the zygote: never returns into the harness's code
         os.close(control_w)
         os.close(output_r)
-        code = _become_backend(module, control_r, output_w)
+        code = _become_backend(module, control_r, output_w, prepare)
     except BaseException:
         with contextlib.suppress(BaseException):
             import traceback
@@ -177,13 +181,18 @@ def _read_environment(control: int) -> dict[str, str] | None:
     return {str(key): str(value) for key, value in env.items()}
 
 
-def _become_backend(module: str, control: int, output: int) -> int:
-    """In the zygote: wait for the environment, then run ``module`` as ``python -m`` would."""
+def _become_backend(
+    module: str, control: int, output: int, prepare: Callable[[], None] | None
+) -> int:
+    """In the zygote: prepare, wait for the environment, then run ``module`` as
+    ``python -m`` would."""
     import atexit
 
     os.setsid()  # its own session, as Popen(start_new_session=True)
     _reset_signal_handlers()
     atexit._clear()  # the harness's exit handlers are not the backend's
+    if prepare is not None:
+        prepare()
     env = _read_environment(control)
     if env is None:
         return 0  # dismissed: the run was refused or the harness is gone

@@ -57,8 +57,8 @@ from ._layers import (
 from ._local_run import (
     LocalRunResult,
     RunRequest,
-    build_contract_validators,
     default_run_dir,
+    prepare_backend_process,
     run_local,
 )
 from ._manifest import (
@@ -427,14 +427,11 @@ class _Interrupts:
         return 128 + (self.signum or signal.SIGINT)
 
 
-def _checked_backend(manifest: BackendManifest) -> Backend[Any, Any] | None:
-    """The backend's models, after refusing a manifest that is stale against them.
-
-    Warns (and goes on) when the bundle's TypeScript types look stale, or when the
-    backend cannot be imported here (an ``--image`` run needs no local package).
-    """
+def _imported_backend(manifest: BackendManifest) -> Backend[Any, Any] | None:
+    """The backend object, or None with a warning when it cannot be imported here (an
+    ``--image`` run needs no local package)."""
     try:
-        backend = manifest.load_backend()
+        return manifest.load_backend()
     except Exception as exc:  # any import failure of the author's code: say it, go on
         _say(
             f"warning: cannot check {manifest.path.name} against the models of "
@@ -443,34 +440,22 @@ def _checked_backend(manifest: BackendManifest) -> Backend[Any, Any] | None:
             style="yellow",
         )
         return None
+
+
+def _check_backend(manifest: BackendManifest, backend: Backend[Any, Any]) -> None:
+    """Refuse a manifest that is stale against the models; warn when the bundle's
+    TypeScript types look stale."""
     stale = manifest_staleness(manifest, backend)
     if stale:
         raise UsageError(stale)
     for warning in typescript_staleness(manifest, backend):
         _say(f"warning: {warning}", console=_errors, style="yellow")
-    return backend
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
     request = _request(args)
-    backend = _checked_backend(manifest)
-    config = _block_config(args, manifest)
-    parameters, problems = submission_problems(manifest.task, config, request.parameters)
-    if problems:
-        layers = "Layer 1 ∩ Layer 2" if config is not None else "the manifest (Layer 1)"
-        raise Refused([f"{line} (checked against {layers}; nothing ran)" for line in problems])
-    request.parameters = parameters
-    root = _root(args)
-    run_dir = Path(args.out) if args.out else default_run_dir(root, manifest.slug)
-    progress = _ProgressBar(manifest.slug, shown=not args.quiet)
-
-    def on_callback(callback: ReceivedCallback) -> None:
-        if isinstance(callback.body, ProgressCallback):
-            progress.update(callback.body.progress_pct, callback.body.step)
-        elif isinstance(callback.body, CompleteCallback):
-            progress.update(None, "complete")
-
+    backend = _imported_backend(manifest)
     launcher = ContainerLauncher(args.image) if args.image else None
     managed = args.managed or args.service
     if managed:
@@ -478,13 +463,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ._managed import ManagedRunResult, run_managed
         from ._object_store import ObjectStore
     with contextlib.ExitStack() as stack:
-        # Forked now, before any thread exists (the server's, the progress bar's); see _zygote.
+        # Forked now: before any thread exists (the server's, the progress bar's), and
+        # before the checks below, so that the zygote prepares the backend's start while
+        # the harness checks the run; a refusal dismisses it (see _zygote).
         zygote = None
         if backend is not None and launcher is None and not managed and not args.fresh_interpreter:
-            build_contract_validators()  # inherited built by the backend
-            zygote = fork_zygote(manifest.module)
+            zygote = fork_zygote(manifest.module, prepare=prepare_backend_process)
             if zygote is not None:
                 stack.enter_context(zygote)
+        if backend is not None:
+            _check_backend(manifest, backend)
+        config = _block_config(args, manifest)
+        parameters, problems = submission_problems(manifest.task, config, request.parameters)
+        if problems:
+            layers = "Layer 1 ∩ Layer 2" if config is not None else "the manifest (Layer 1)"
+            raise Refused([f"{line} (checked against {layers}; nothing ran)" for line in problems])
+        request.parameters = parameters
+        root = _root(args)
+        run_dir = Path(args.out) if args.out else default_run_dir(root, manifest.slug)
+        progress = _ProgressBar(manifest.slug, shown=not args.quiet)
+
+        def on_callback(callback: ReceivedCallback) -> None:
+            if isinstance(callback.body, ProgressCallback):
+                progress.update(callback.body.progress_pct, callback.body.step)
+            elif isinstance(callback.body, CompleteCallback):
+                progress.update(None, "complete")
+
         interrupts = stack.enter_context(_Interrupts())
         identity = (
             stack.enter_context(LoopbackIdentity()) if managed and not args.static_token else None

@@ -432,7 +432,7 @@ def _without_none(value: Any) -> Any:
 def _dumper() -> type[Any]:
     """PyYAML's safe dumper with block lists and mappings, multi-line text as ``|`` blocks
     and keys in the given order (made on first use: a run imports no PyYAML, see
-    ``_yaml_cache``)."""
+    ``_document_cache``)."""
     import yaml
 
     class Dumper(yaml.SafeDumper):

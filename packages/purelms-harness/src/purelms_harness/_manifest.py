@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ from pydantic import ValidationError
 from purelms_runtime import Backend
 from purelms_shared import InteractiveTaskManifest, error_lines, parse_task_manifest
 
+from ._document_cache import cached_document, remember_document
 from ._errors import closest
-from ._yaml_cache import cached_document, remember_document
 
 __all__ = [
     "MANIFEST_NAME",
@@ -70,11 +69,18 @@ class BackendProject:
     @classmethod
     def load(cls, path: Path) -> BackendProject:
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ManifestError(f"{path}: not TOML: {exc}") from exc
+        known, data = cached_document("toml", text)
+        if not known:
+            import tomllib  # only for a text not seen before (see _document_cache)
+
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ManifestError(f"{path}: not TOML: {exc}") from exc
+            remember_document("toml", text, data)
         table = data.get("tool", {}).get("purelms")
         if not isinstance(table, dict):
             raise ManifestError(
@@ -117,17 +123,17 @@ def read_manifest_data(path: Path) -> Any:
     """The YAML document at ``path`` (any value: the caller checks it is a mapping).
 
     Parsed once per content and then read from the cache of parsed documents
-    (``_yaml_cache``): PyYAML is imported only for a text not seen before.
+    (``_document_cache``): PyYAML is imported only for a text not seen before.
     """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    known, document = cached_document(text)
+    known, document = cached_document("yaml", text)
     if known:
         return document
     document = _parse_yaml(path, text)
-    remember_document(text, document)
+    remember_document("yaml", text, document)
     return document
 
 

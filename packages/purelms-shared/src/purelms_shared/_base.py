@@ -77,7 +77,20 @@ __all__ = [
     "WholeSeconds",
     "WireDatetime",
     "WireModel",
+    "empty_list",
 ]
+
+
+def empty_list() -> list[Any]:
+    """The ``default_factory`` of a list field that defaults to empty.
+
+    Not ``list`` itself: pydantic asks ``inspect.signature`` whether a default factory
+    takes the validated data, and for the builtin ``list`` that parses its text
+    signature with :mod:`tokenize` (about 3 ms for the first, importing tokenize and
+    compiling its patterns, then 0.15 ms each), paid by every process that builds one
+    of these models. A Python function answers in 0.04 ms.
+    """
+    return []
 
 
 class WireModel(BaseModel):

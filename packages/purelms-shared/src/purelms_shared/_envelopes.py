@@ -39,6 +39,7 @@ from ._base import (
     StrictText,
     WholeSeconds,
     WireModel,
+    empty_list,
 )
 from ._constants import (
     INPUT_SCHEMA_V1,
@@ -119,8 +120,8 @@ class SimulationInputEnvelope(WireModel):
     block_id: PositiveInt
     unit_block_id: PositiveInt | None = None
     parameters: JsonObject = Field(default_factory=dict)
-    input_files: list[InputFile] = Field(default_factory=list)
-    resource_files: list[ResourceFile] = Field(default_factory=list)
+    input_files: list[InputFile] = Field(default_factory=empty_list)
+    resource_files: list[ResourceFile] = Field(default_factory=empty_list)
     context: ExecutionContext
 
 
@@ -131,7 +132,7 @@ class SimulationOutputEnvelope(WireModel):
     run_id: UUID
     status: OutputStatus
     outputs: JsonObject = Field(default_factory=dict)
-    artifacts: list[OutputArtifact] = Field(default_factory=list)
-    messages: list[Message] = Field(default_factory=list)
+    artifacts: list[OutputArtifact] = Field(default_factory=empty_list)
+    messages: list[Message] = Field(default_factory=empty_list)
     metrics: dict[str, FiniteFloat] | None = None
     runtime_seconds: NonNegativeFloat = 0.0

@@ -20,6 +20,7 @@ from ._base import (
     StrictText,
     WireDatetime,
     WireModel,
+    empty_list,
 )
 from ._constants import EVIDENCE_SCHEMA_V1, EvidenceSchemaV1, OutputStatus
 
@@ -49,4 +50,4 @@ class EvidenceManifest(WireModel):
     dispatched_at: WireDatetime
     completed_at: WireDatetime
     runtime_seconds: NonNegativeFloat = 0.0
-    references: list[EvidenceReference] = Field(default_factory=list)
+    references: list[EvidenceReference] = Field(default_factory=empty_list)

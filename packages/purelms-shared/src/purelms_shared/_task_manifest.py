@@ -55,7 +55,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ._base import NonNegativeInt, PositiveInt, StrictText, WireModel
+from ._base import NonNegativeInt, PositiveInt, StrictText, WireModel, empty_list
 from ._parsing import WireDocument, _parse, _Registry
 
 __all__ = [
@@ -435,7 +435,7 @@ class TaskDeployment(WireModel):
     """What a managed deployment must offer the task (the portable container contract)."""
 
     portable_contract: PortableContainerV1
-    required_capabilities: list[Identifier] = Field(default_factory=list)
+    required_capabilities: list[Identifier] = Field(default_factory=empty_list)
     provider_allowlist: list[Identifier] | None = None
 
 
@@ -524,12 +524,12 @@ class InteractiveTaskManifest(WireModel):
     deployment: TaskDeployment
     frontend: TaskFrontend
     parameters: Annotated[list[TaskParameter], AfterValidator(_no_duplicate_parameters)] = Field(
-        default_factory=list
+        default_factory=empty_list
     )
     outputs: Annotated[list[TaskOutput], AfterValidator(_no_duplicate_outputs)] = Field(
-        default_factory=list
+        default_factory=empty_list
     )
-    lms_context_used: list[LmsContextField] = Field(default_factory=list)
+    lms_context_used: list[LmsContextField] = Field(default_factory=empty_list)
     requires_user_context: Annotated[bool, Strict()] = False
     lms_outcomes: LmsOutcomes = Field(default_factory=LmsOutcomes)
 

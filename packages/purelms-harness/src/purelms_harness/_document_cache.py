@@ -1,20 +1,22 @@
-"""Parsed YAML documents, cached by the sha256 of their text.
+"""Parsed YAML and TOML documents, cached by the sha256 of their text.
 
-Why: every ``purelms run`` reads its task's manifest, a file that changes rarely.
-Importing PyYAML costs about 11 ms and libyaml parses a 37-parameter manifest in
-about 4 ms: together some 5 % of ``purelms run echo`` (issue 19). So a document is
-parsed once and kept as JSON, which the harness reads in well under a millisecond
-with a module it has loaded anyway.
+Why: every ``purelms run`` reads its task's manifest (YAML) and its backend's
+``pyproject.toml``, files that change rarely. Importing PyYAML costs about 11 ms and
+libyaml parses a 37-parameter manifest in about 4 ms; tomllib adds about 3 ms: together
+some 6 % of ``purelms run echo`` (issue 19). So a document is parsed once and kept as
+JSON, which the harness reads in well under a millisecond with a module it has loaded
+anyway.
 
 Rules that keep the cache out of the answer:
 
-* The key is the sha256 of the text: any edit is a new key, so no entry is ever
-  stale, and nothing needs invalidating.
+* The key is the sha256 of the text, per format (``yaml``, ``toml``: one text may
+  be valid in both and mean different things): any edit is a new key, so no entry is
+  ever stale, and nothing needs invalidating.
 * A document is kept only when JSON holds it exactly (decoding what was written
   gives back an equal document): one with dates, binary, non-string keys or NaN is
   parsed every time.
 * It lives beside the bytecode cache, under the environment
-  (``<venv>/purelms-cache/yaml``; ``PURELMS_NO_BYTECODE_CACHE=1`` turns both off).
+  (``<venv>/purelms-cache/<format>``; ``PURELMS_NO_BYTECODE_CACHE=1`` turns both off).
   An entry is written to a temporary name and renamed into place, so a reader sees
   a whole entry or none; one that cannot be read, decoded or written costs the
   parse and nothing else. Past ``_KEEP`` entries, the least recently written go.
@@ -29,33 +31,30 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ._bytecode import OPT_OUT_ENV
 
-__all__ = ["CACHE_DIR_NAME", "cached_document", "remember_document"]
+__all__ = ["CACHE_DIR_NAME", "Format", "cached_document", "remember_document"]
 
 CACHE_DIR_NAME = "purelms-cache"
 _KEEP = 64
 """Entries kept: every manifest of a large repository, a few versions of each."""
 
 
-def _folder() -> Path | None:
+Format = Literal["yaml", "toml"]
+
+
+def _entry(kind: Format, text: str) -> Path | None:
     if os.environ.get(OPT_OUT_ENV):
         return None
-    return Path(sys.prefix) / CACHE_DIR_NAME / "yaml"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Path(sys.prefix) / CACHE_DIR_NAME / kind / f"{digest}.json"
 
 
-def _entry(text: str) -> Path | None:
-    folder = _folder()
-    if folder is None:
-        return None
-    return folder / f"{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
-
-
-def cached_document(text: str) -> tuple[bool, Any]:
+def cached_document(kind: Format, text: str) -> tuple[bool, Any]:
     """``(True, document)`` when ``text`` was parsed before, else ``(False, None)``."""
-    entry = _entry(text)
+    entry = _entry(kind, text)
     if entry is None:
         return False, None
     try:
@@ -64,9 +63,9 @@ def cached_document(text: str) -> tuple[bool, Any]:
         return False, None
 
 
-def remember_document(text: str, document: Any) -> None:
+def remember_document(kind: Format, text: str, document: Any) -> None:
     """Keep ``document`` (what ``text`` parses to) if JSON holds it exactly."""
-    entry = _entry(text)
+    entry = _entry(kind, text)
     if entry is None:
         return
     try:

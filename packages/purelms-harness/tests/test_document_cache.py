@@ -1,4 +1,5 @@
-"""Parsed manifests are cached by content: a run reads JSON, never a stale document."""
+"""Parsed manifests and pyprojects are cached by content: a run reads JSON, never a stale
+document."""
 
 from __future__ import annotations
 
@@ -101,3 +102,32 @@ def test_malformed_yaml_is_still_one_line_naming_the_line(tmp_path: Path, cache:
     with pytest.raises(ManifestError, match=r"not YAML \(line 2\)"):
         read_manifest_data(path)
     assert not cache.exists() or not list(cache.glob("*.json"))
+
+
+def test_a_pyproject_is_parsed_once_and_kept_apart_from_yaml(tmp_path: Path, cache: Path) -> None:
+    from purelms_harness._document_cache import remember_document
+    from purelms_harness._manifest import BackendProject
+
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[project]\nname = "demo"\n[tool.purelms]\nmodule = "purelms_demo"\n')
+    project = BackendProject.load(path)
+    assert (project.package, project.module) == ("demo", "purelms_demo")
+    assert len(list((cache.parent / "toml").glob("*.json"))) == 1
+    code = (
+        "import sys\n"
+        f"sys.prefix = {str(tmp_path / 'venv')!r}\n"
+        "from pathlib import Path\n"
+        "from purelms_harness._manifest import BackendProject\n"
+        f"project = BackendProject.load(Path({str(path)!r}))\n"
+        "print(project.module, 'tomllib' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["purelms_demo", "False"]
+    # One text, two formats, two meanings: a TOML entry never answers a YAML read.
+    remember_document("toml", "a = 1\n", {"a": 1})
+    same = tmp_path / "same.yaml"
+    same.write_text("a = 1\n", encoding="utf-8")
+    assert read_manifest_data(same) == "a = 1"

@@ -21,6 +21,11 @@ import pytest
 from purelms_shared import INPUT_SCHEMA_V1, ExecutionContext, SimulationInputEnvelope
 
 DEVELOPER_ONLY = {"rich", "yaml", "dask", "distributed", "pyarrow", "purelms_harness"}
+PLATFORM_SIDE_CONTRACT = {
+    "purelms_shared._task_manifest",
+    "purelms_shared._service",
+    "purelms_shared._schema",
+}
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(?P<module>\S+)\s*$", re.MULTILINE)
 
 
@@ -68,9 +73,12 @@ def test_a_backend_process_imports_no_developer_library(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "output" / "output.json").is_file()
-    imported = {match["module"].split(".")[0] for match in _IMPORTED.finditer(done.stderr)}
+    modules = {match["module"] for match in _IMPORTED.finditer(done.stderr)}
+    imported = {name.split(".")[0] for name in modules}
     assert {module, "purelms_runtime", "purelms_shared", "pydantic"} <= imported
     assert not imported & DEVELOPER_ONLY, sorted(imported & DEVELOPER_ONLY)
+    # Nor what only the platform's installer and tools read (purelms_shared loads them lazily).
+    assert not modules & PLATFORM_SIDE_CONTRACT, sorted(modules & PLATFORM_SIDE_CONTRACT)
 
 
 def test_importing_a_developer_library_would_be_seen(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ it; an incompatible change is a new ``...V2`` class beside v1, registered in
 the versioned parsers, and v1 keeps parsing forever.
 """
 
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING, Any
+
 from ._callbacks import CompleteCallback, ProgressCallback
 from ._constants import (
     EVIDENCE_SCHEMA_V1,
@@ -45,47 +48,115 @@ from ._parsing import (
     parse_input_envelope,
     parse_output_envelope,
 )
-from ._schema import SCHEMA_MODELS, json_schemas, render_json_schema, schema_documents, schema_id
-from ._service import (
-    SERVICE_ENVIRONMENT_KEYS,
-    SERVICE_EXECUTION_SCHEMA_V1,
-    SERVICE_OPTIONAL_ENVIRONMENT_KEYS,
-    ServiceEnvironment,
-    ServiceExecutionRequest,
-    ServiceExecutionSchemaV1,
-)
-from ._task_manifest import (
-    INTERACTIVE_MOUNT_V1,
-    OUTCOME_ARGUMENTS,
-    PORTABLE_CONTAINER_V1,
-    SUPPORTED_TASK_MANIFEST_VERSIONS,
-    TASK_MANIFEST_SCHEMA_V1,
-    EnumChoice,
-    InteractiveMountV1,
-    InteractiveTaskManifest,
-    LmsContextField,
-    LmsOutcomes,
-    OutcomeRule,
-    OutcomeTransform,
-    PortableContainerV1,
-    ProgressReporting,
-    TaskBackend,
-    TaskChoiceValue,
-    TaskDeployment,
-    TaskFrontend,
-    TaskManifestSchemaV1,
-    TaskNumber,
-    TaskOutput,
-    TaskParameter,
-    TaskScalar,
-    TaskValueType,
-    TrustTier,
-    derived_image,
-    parse_task_manifest,
-)
+
+if TYPE_CHECKING:
+    from ._schema import (
+        SCHEMA_MODELS,
+        json_schemas,
+        render_json_schema,
+        schema_documents,
+        schema_id,
+    )
+    from ._service import (
+        SERVICE_ENVIRONMENT_KEYS,
+        SERVICE_EXECUTION_SCHEMA_V1,
+        SERVICE_OPTIONAL_ENVIRONMENT_KEYS,
+        ServiceEnvironment,
+        ServiceExecutionRequest,
+        ServiceExecutionSchemaV1,
+    )
+    from ._task_manifest import (
+        INTERACTIVE_MOUNT_V1,
+        OUTCOME_ARGUMENTS,
+        PORTABLE_CONTAINER_V1,
+        SUPPORTED_TASK_MANIFEST_VERSIONS,
+        TASK_MANIFEST_SCHEMA_V1,
+        EnumChoice,
+        InteractiveMountV1,
+        InteractiveTaskManifest,
+        LmsContextField,
+        LmsOutcomes,
+        OutcomeRule,
+        OutcomeTransform,
+        PortableContainerV1,
+        ProgressReporting,
+        TaskBackend,
+        TaskChoiceValue,
+        TaskDeployment,
+        TaskFrontend,
+        TaskManifestSchemaV1,
+        TaskNumber,
+        TaskOutput,
+        TaskParameter,
+        TaskScalar,
+        TaskValueType,
+        TrustTier,
+        derived_image,
+        parse_task_manifest,
+    )
+
+# Loaded on first use, not with the package: the task manifest, the service request
+# and the JSON Schema machinery are model classes that a backend process never uses
+# (its image runs jobs on the envelopes and callbacks above), and importing them cost
+# it about 10 ms at every start (benchmarks/bench_backend_start.py).
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "SCHEMA_MODELS",
+            "json_schemas",
+            "render_json_schema",
+            "schema_documents",
+            "schema_id",
+        ),
+        "._schema",
+    ),
+    **dict.fromkeys(
+        (
+            "SERVICE_ENVIRONMENT_KEYS",
+            "SERVICE_EXECUTION_SCHEMA_V1",
+            "SERVICE_OPTIONAL_ENVIRONMENT_KEYS",
+            "ServiceEnvironment",
+            "ServiceExecutionRequest",
+            "ServiceExecutionSchemaV1",
+        ),
+        "._service",
+    ),
+    **dict.fromkeys(
+        (
+            "INTERACTIVE_MOUNT_V1",
+            "OUTCOME_ARGUMENTS",
+            "PORTABLE_CONTAINER_V1",
+            "SUPPORTED_TASK_MANIFEST_VERSIONS",
+            "TASK_MANIFEST_SCHEMA_V1",
+            "EnumChoice",
+            "InteractiveMountV1",
+            "InteractiveTaskManifest",
+            "LmsContextField",
+            "LmsOutcomes",
+            "OutcomeRule",
+            "OutcomeTransform",
+            "PortableContainerV1",
+            "ProgressReporting",
+            "TaskBackend",
+            "TaskChoiceValue",
+            "TaskDeployment",
+            "TaskFrontend",
+            "TaskManifestSchemaV1",
+            "TaskNumber",
+            "TaskOutput",
+            "TaskParameter",
+            "TaskScalar",
+            "TaskValueType",
+            "TrustTier",
+            "derived_image",
+            "parse_task_manifest",
+        ),
+        "._task_manifest",
+    ),
+}
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str) -> Any:
     # ``__version__`` is read from the installed distribution on first use: importing
     # importlib.metadata costs tens of milliseconds, paid by every backend process at
     # start otherwise (see benchmarks/bench_backend_start.py).
@@ -93,7 +164,16 @@ def __getattr__(name: str) -> str:
         from importlib.metadata import version
 
         return version("purelms-shared")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_import_module(module, __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [

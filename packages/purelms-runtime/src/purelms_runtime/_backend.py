@@ -21,7 +21,6 @@ are declared exactly once.
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar, get_type_hints
 
@@ -29,6 +28,7 @@ from pydantic import BaseModel
 
 from ._context import RunContext
 from ._fields import Outputs, Parameters
+from ._process import exit_process
 from ._supervisor import run_backend
 
 __all__ = ["Backend"]
@@ -104,4 +104,4 @@ class Backend(Generic[P, R]):
 
     def main(self) -> None:
         """Entrypoint: run once under the runtime protocol and exit with its code."""
-        sys.exit(run_backend(self))
+        exit_process(run_backend(self))

@@ -27,17 +27,27 @@ Lifetimes (why each piece exists):
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
-__all__ = ["descendants", "die_with_parent", "group_members", "kill_tree", "start_reaper"]
+__all__ = [
+    "descendants",
+    "die_with_parent",
+    "exit_process",
+    "group_members",
+    "kill_tree",
+    "start_reaper",
+]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -55,6 +65,32 @@ def die_with_parent(signum: int) -> bool:
         error = ctypes.get_errno()
         raise OSError(error, os.strerror(error))
     return True
+
+
+def exit_process(code: int) -> NoReturn:
+    """End this process with ``code``, skipping the interpreter's teardown when that is safe.
+
+    Why: at exit the interpreter clears every module and frees every object it holds,
+    10-15 ms for a process that loaded pydantic and the contract, work nobody can
+    observe at the very end of a process (the memory goes back to the system anyway).
+    Everything else a normal exit does that anyone could observe is done here: the
+    exit handlers (``atexit``: logging's flush, temporary folders' finalizers,
+    multiprocessing's) run, then stdout and stderr are flushed. Files are closed by
+    the code that opened them. Only when no thread but this one could still be
+    working (daemon threads are abandoned at any exit) and the streams flush: else
+    the normal exit runs, which joins threads and reports a broken pipe as usual.
+    """
+    current = threading.current_thread()
+    if all(thread.daemon or thread is current for thread in threading.enumerate()):
+        atexit._run_exitfuncs()  # runs each once: a normal exit after this runs none again
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # a closed or broken stream: the normal exit below reports it
+        else:
+            os._exit(code)
+    sys.exit(code)
 
 
 def _proc_stats() -> dict[int, tuple[int, int]]:

@@ -453,6 +453,11 @@ class _Supervisor:
         progress.start()  # after the fork: the worker never inherits a sending thread
         if self._poster is not None:
             self._poster.warm_up()  # imported while the worker computes, not after it
+        # The contract's models build on first use (``defer_build``): the output envelope
+        # and the completion (5-10 ms) are built now, while the worker computes, instead
+        # of after it. Nothing to do where they are built already (a forked zygote).
+        SimulationOutputEnvelope.model_rebuild()
+        CompleteCallback.model_rebuild()
         final: tuple[Any, ...] | None = None
         try:
             while final is None:

@@ -32,13 +32,16 @@ UTF-8 (EnergyPlus copies latin-1 names from weather and design-day files into it
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Generic, TypeVar, cast
 
 __all__ = [
     "LATENT_COOLING",
@@ -71,6 +74,7 @@ _TO_KWH: Final[dict[str, float]] = {
     "gj": 1e9 / _J_PER_KWH,
 }
 _HOURS_PER_YEAR: Final = 8760
+_T = TypeVar("_T")
 
 _ABUPS: Final = "AnnualBuildingUtilityPerformanceSummary"
 _FACILITY: Final = "Entire Facility"
@@ -192,16 +196,60 @@ def _end_uses(db: sqlite3.Connection) -> dict[str, float]:
     return {key: round(kwh, 3) for key, kwh in kept.items()}
 
 
-def _hourly(db: sqlite3.Connection) -> dict[str, HourlySummary]:
+def _minima(sql: Path) -> dict[int, float]:
+    """Dictionary index -> the smallest value of that variable, on a connection of its own."""
+    with _connect(sql) as db:
+        return {
+            int(index): float(low)
+            for index, low in db.execute(
+                "SELECT ReportDataDictionaryIndex, MIN(Value) FROM ReportData "
+                "GROUP BY ReportDataDictionaryIndex"
+            )
+        }
+
+
+class _InBackground(Generic[_T]):
+    """``function()`` running in a thread of its own from now; ``result()`` waits for it.
+
+    SQLite computes without Python's global lock, so two queries on two connections run
+    on two cores at once. ``result()`` returns its value or raises its exception.
+    """
+
+    def __init__(self, function: Callable[[], _T], name: str) -> None:
+        self._function = function
+        self._value: _T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._function()
+        except BaseException as exc:  # handed to result(), raised there
+            self._error = exc
+
+    def result(self) -> _T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return cast(_T, self._value)
+
+
+def _hourly(
+    db: sqlite3.Connection, minima: _InBackground[dict[int, float]]
+) -> dict[str, HourlySummary]:
     """Every hourly output variable of the run period, summarised, by variable name.
 
     The sums, extremes and the hour of each month's maximum are computed by SQLite
     (a bare column beside a single MAX() comes from the row holding the maximum),
     grouped by the integer dictionary index: several times faster than fetching the
     8760 rows of each variable or grouping by name through the dictionary join, and
-    this read is part of every run's overhead over the bare engine. The IDF runs no
-    sizing periods, so every row belongs to the weather-file run period (checked).
-    Energies (J) are converted to kWh; anything else (C) is kept as it is.
+    this read is part of every run's overhead over the bare engine. The minima need a
+    query of their own (beside a MIN() the bare columns would no longer follow the
+    MAX()); it runs at the same time on a second connection (``minima``), which took
+    the read from about 33 to 22 ms. The IDF runs no sizing periods, so every row
+    belongs to the weather-file run period (checked). Energies (J) are converted to
+    kWh; anything else (C) is kept as it is.
     """
     (others,) = db.execute(
         "SELECT COUNT(*) FROM EnvironmentPeriods WHERE EnvironmentType != 3"  # 3 = run period
@@ -230,13 +278,7 @@ def _hourly(db: sqlite3.Connection) -> dict[str, HourlySummary]:
         when = f"{int(month):02d}-{int(day):02d} {int(hour):02d}:00"
         if index not in maxima or float(high) > maxima[index][0]:
             maxima[index] = (float(high), when)
-    minima = {
-        int(index): float(low)
-        for index, low in db.execute(
-            "SELECT ReportDataDictionaryIndex, MIN(Value) FROM ReportData "
-            "GROUP BY ReportDataDictionaryIndex"
-        )
-    }
+    lowest = minima.result()
     summaries = {}
     for index, (name, units) in variables.items():
         by_month = monthly[index]
@@ -246,7 +288,7 @@ def _hourly(db: sqlite3.Connection) -> dict[str, HourlySummary]:
         high, when = maxima[index]
         summaries[name] = HourlySummary(
             monthly=tuple(by_month[month] * scale for month in range(1, 13)),
-            minimum=minima[index] * scale,
+            minimum=lowest[index] * scale,
             maximum=high * scale,
             maximum_at=when,
             mean=sum(by_month.values()) / counts[index] * scale,
@@ -269,6 +311,17 @@ def _weather_file(db: sqlite3.Connection) -> str:
 
 def read_results(sql: Path) -> AnnualResults:
     """Every output of the backend that comes from eplusout.sql."""
+    if not sql.is_file():
+        raise ResultsError(f"{sql} does not exist")
+    minima = _InBackground(functools.partial(_minima, sql), name="eplusout-minima")
+    try:
+        return _read(sql, minima)
+    finally:
+        with contextlib.suppress(BaseException):
+            minima.result()  # never left running, whatever happened here
+
+
+def _read(sql: Path, minima: _InBackground[dict[int, float]]) -> AnnualResults:
     with _connect(sql) as db:
         site = _cells(db, _ABUPS, "Site and Source Energy")
         total_value, total_units = _cell(site, "Total Site Energy", "Total Energy", "site energy")
@@ -282,7 +335,7 @@ def read_results(sql: Path) -> AnnualResults:
         unmet_heating = _number(_cell(unmet, "Facility", "During Heating", "unmet")[0], "unmet")
         unmet_cooling = _number(_cell(unmet, "Facility", "During Cooling", "unmet")[0], "unmet")
 
-        hourly = _hourly(db)
+        hourly = _hourly(db, minima)
         temperature = hourly.get(ZONE_AIR_TEMPERATURE)
         if temperature is None:
             raise ResultsError(f"no hourly {ZONE_AIR_TEMPERATURE!r} in eplusout.sql")

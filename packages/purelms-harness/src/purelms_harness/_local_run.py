@@ -56,7 +56,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from pydantic import JsonValue, ValidationError
 
@@ -86,7 +86,6 @@ from purelms_shared import (
     parse_output_envelope,
 )
 
-from ._callback_server import CallbackServer, ReceivedCallback
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import (
     EVIDENCE_NAME,
@@ -97,6 +96,9 @@ from ._evidence import (
 )
 from ._manifest import BackendManifest
 from ._zygote import Zygote
+
+if TYPE_CHECKING:  # imported by the caller, after the backend's fork (see cli.cmd_run)
+    from ._callback_server import CallbackServer, ReceivedCallback
 
 __all__ = [
     "BackendLauncher",

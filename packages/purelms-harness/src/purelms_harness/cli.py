@@ -39,7 +39,6 @@ from purelms_shared import (
 )
 
 from ._args import OneLineParser, non_negative_seconds, port_number, whole_seconds
-from ._callback_server import CallbackServer, ReceivedCallback
 from ._container import ContainerError, ContainerLauncher
 from ._display import together, utf8, wrap
 from ._drift import manifest_staleness, typescript_staleness
@@ -81,6 +80,7 @@ if TYPE_CHECKING:
 
     from purelms_runtime import Backend
 
+    from ._callback_server import ReceivedCallback
     from ._run_report import Terminal
 
 # Imported where used, not here: what only some commands need (the managed path, the
@@ -493,6 +493,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         identity = (
             stack.enter_context(LoopbackIdentity()) if managed and not args.static_token else None
         )
+        # http.server and what it loads (email, http.client, ssl) are imported only now,
+        # after the fork, so the harness pays them while the zygote prepares.
+        from ._callback_server import CallbackServer
+
         server = stack.enter_context(
             CallbackServer(token=secrets.token_urlsafe(24), identity=identity)
         )

@@ -36,7 +36,6 @@ kills a running child's tree and stops the server.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -127,8 +126,11 @@ class _Runner:
         tail: deque[str] = deque(maxlen=_TAIL_LINES)
         pump = threading.Thread(target=_pump, args=(child.stdout, tail), daemon=True)
         pump.start()
-        code: int | None = None
-        while code is None:
+        # The child's end is seen at once: a thread blocks in wait() (Popen.wait with a
+        # timeout polls, with sleeps growing to 50 ms, so a finished run answered late).
+        exited = threading.Event()
+        threading.Thread(target=_set_when_exited, args=(child, exited), daemon=True).start()
+        while not exited.wait(min(_POLL_SECONDS, max(0.0, deadline - time.monotonic()))):
             if time.monotonic() >= deadline or self._stopping:
                 _kill_everything(child.pid)
                 child.wait()
@@ -139,8 +141,7 @@ class _Runner:
                     file=sys.stderr,
                 )
                 return HTTPStatus.NO_CONTENT, ""
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                code = child.wait(timeout=min(_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        code = child.wait()
         pump.join(2.0)
         _kill_everything(child.pid)  # nothing of a finished run may linger
         if code == 0:
@@ -153,6 +154,11 @@ class _Runner:
         child = self._child
         if child is not None:
             _kill_everything(child.pid)
+
+
+def _set_when_exited(child: subprocess.Popen[bytes], exited: threading.Event) -> None:
+    child.wait()
+    exited.set()
 
 
 def _pump(stream: IO[bytes], tail: deque[str]) -> None:

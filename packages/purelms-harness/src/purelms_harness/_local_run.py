@@ -328,6 +328,9 @@ class _OutputTail:
         self._pipe = pipe
         self._log_path = log_path
         self._lines: deque[bytes] = deque(maxlen=_STDERR_TAIL_LINES)
+        self._read = 0  # lines read so far, for wait_for_more
+        self._ended = False
+        self._changed = threading.Condition()
         self.log_error: str | None = None
         self._thread = threading.Thread(target=self._pump, name="backend-output", daemon=True)
         self._thread.start()
@@ -341,6 +344,9 @@ class _OutputTail:
         with self._pipe:
             while line := self._pipe.readline(_STDERR_LINE_LIMIT):
                 self._lines.append(line)
+                with self._changed:
+                    self._read += 1
+                    self._changed.notify_all()
                 if log is None:
                     continue
                 try:
@@ -356,10 +362,20 @@ class _OutputTail:
                 log.close()
             except OSError as exc:
                 self.log_error = describe_os_error(exc)
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
 
     def lines(self) -> list[str]:
         """The last lines read so far (the backend may still be writing)."""
         return [line.decode("utf-8", "replace") for line in list(self._lines)]
+
+    def wait_for_more(self, seen: int, timeout: float) -> int:
+        """Block until more than ``seen`` lines were read, the output ended or ``timeout``
+        passed; the number of lines read so far."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._read > seen or self._ended, timeout)
+            return self._read
 
     def join(self, timeout: float) -> str:
         self._thread.join(timeout)

@@ -447,16 +447,32 @@ def wait_for_service(
 ) -> str:
     """The service's base URL, read from its ``serving on HOST:PORT`` line."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    seen = 0
+    while True:
         for line in tail.lines():
             match = _SERVING.search(line)
             if match:
                 return f"http://{match['host']}:{match['port']}"
-        if process.poll() is not None:
+        remaining = deadline - time.monotonic()
+        if process.poll() is not None or remaining <= 0:
             break
-        time.sleep(0.05)
+        # Woken by the next line (or the output's end): no polling interval to wait out.
+        seen = tail.wait_for_more(seen, min(remaining, 0.5))
     last = (tail.lines() or ["no output"])[-1].strip()
     raise RunRequestError(f"the backend did not start serving: {last}")
+
+
+def _exit_code_within(process: subprocess.Popen[bytes], seconds: float) -> int | None:
+    """The exit code once ``process`` exits within ``seconds``, seen at once (a thread
+    blocks in wait(); Popen.wait with a timeout polls with sleeps up to 50 ms); else None."""
+    exited = threading.Event()
+
+    def wait() -> None:
+        process.wait()
+        exited.set()
+
+    threading.Thread(target=wait, name="service-exit", daemon=True).start()
+    return process.returncode if exited.wait(seconds) else None
 
 
 def _drive_service(
@@ -496,11 +512,11 @@ def _drive_service(
     finally:
         with contextlib.suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
-        try:
-            result.exit_code = process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        code = _exit_code_within(process, 15.0)
+        if code is None:
             _stop(process, launcher)
-            result.exit_code = process.wait()
+            code = process.wait()
+        result.exit_code = code
         result.stderr = tail.join(timeout=5.0)
 
 

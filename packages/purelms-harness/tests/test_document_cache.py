@@ -25,20 +25,15 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "venv" / "purelms-cache" / "yaml"
 
 
-def _read_in_a_new_process(venv: Path, path: Path) -> tuple[object, bool]:
-    code = (
-        "import json, sys\n"
-        f"sys.prefix = {str(venv)!r}\n"
-        "from purelms_harness import read_manifest_data\n"
-        f"document = read_manifest_data(__import__('pathlib').Path({str(path)!r}))\n"
-        "print(json.dumps([document, 'yaml' in sys.modules]))\n"
-    )
+def _in_a_new_process(venv: Path, body: str) -> object:
+    """What ``body`` (code ending in ``result = ...``) computes in a new interpreter whose
+    environment is ``venv`` (so it reads the cache the test wrote)."""
+    code = f"import json, sys\nsys.prefix = {str(venv)!r}\n{body}\nprint(json.dumps(result))\n"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    document, imported = json.loads(done.stdout)
-    return document, imported
+    return json.loads(done.stdout)
 
 
 def test_a_document_is_parsed_once_then_read_without_pyyaml(tmp_path: Path, cache: Path) -> None:
@@ -50,8 +45,13 @@ def test_a_document_is_parsed_once_then_read_without_pyyaml(tmp_path: Path, cach
         "parameters": [{"name": "a", "default": 2.5, "flag": True, "none": None}],
     }
     assert len(list(cache.glob("*.json"))) == 1
-    document, yaml_imported = _read_in_a_new_process(tmp_path / "venv", path)
-    assert (document, yaml_imported) == (parsed, False)
+    read = _in_a_new_process(
+        tmp_path / "venv",
+        "from pathlib import Path\n"
+        "from purelms_harness import read_manifest_data\n"
+        f"result = [read_manifest_data(Path({str(path)!r})), 'yaml' in sys.modules]",
+    )
+    assert read == [parsed, False]
 
 
 def test_an_edit_is_read_at_once(tmp_path: Path, cache: Path) -> None:
@@ -113,19 +113,13 @@ def test_a_pyproject_is_parsed_once_and_kept_apart_from_yaml(tmp_path: Path, cac
     project = BackendProject.load(path)
     assert (project.package, project.module) == ("demo", "purelms_demo")
     assert len(list((cache.parent / "toml").glob("*.json"))) == 1
-    code = (
-        "import sys\n"
-        f"sys.prefix = {str(tmp_path / 'venv')!r}\n"
+    read = _in_a_new_process(
+        tmp_path / "venv",
         "from pathlib import Path\n"
         "from purelms_harness._manifest import BackendProject\n"
-        f"project = BackendProject.load(Path({str(path)!r}))\n"
-        "print(project.module, 'tomllib' in sys.modules)\n"
+        f"result = [BackendProject.load(Path({str(path)!r})).module, 'tomllib' in sys.modules]",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["purelms_demo", "False"]
+    assert read == ["purelms_demo", False]
     # One text, two formats, two meanings: a TOML entry never answers a YAML read.
     remember_document("toml", "a = 1\n", {"a": 1})
     same = tmp_path / "same.yaml"

@@ -16,6 +16,8 @@ import copy
 import json
 import pickle
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -955,3 +957,22 @@ def test_non_finite_numbers_are_found_anywhere(outputs: dict[str, Any]) -> None:
 )
 def test_finite_numbers_that_overflow_a_sum_are_accepted(outputs: dict[str, Any]) -> None:
     assert SimulationOutputEnvelope.model_validate({**_output(), "outputs": outputs})
+
+
+def test_every_public_name_resolves_and_the_platform_side_loads_on_first_use() -> None:
+    """The public API is ``__all__``; the task manifest, the service request and the JSON
+    Schema machinery load on first use (a backend process never pays for them)."""
+    code = (
+        "import sys, purelms_shared\n"
+        "lazy = ('_task_manifest', '_service', '_schema')\n"
+        "before = [m for m in lazy if 'purelms_shared.' + m in sys.modules]\n"
+        "missing = [n for n in purelms_shared.__all__ if not hasattr(purelms_shared, n)]\n"
+        "after = [m for m in lazy if 'purelms_shared.' + m in sys.modules]\n"
+        "listed = sorted(dir(purelms_shared)) == sorted(purelms_shared.__all__)\n"
+        "print(before, missing, after, listed)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[] [] ['_task_manifest', '_service', '_schema'] True"

@@ -78,6 +78,7 @@ from purelms_shared import (
     ExecutionContext,
     InputFile,
     InputFileRole,
+    Message,
     OutputStatus,
     ProgressCallback,
     SimulationInputEnvelope,
@@ -430,9 +431,9 @@ def build_contract_validators() -> None:
     """Build the validators of every contract model a run touches, once per process.
 
     The contract's models build their validators on first use (``defer_build``, so that
-    a process pays only for the models it touches). A run uses the same five on both
-    sides: the input envelope, the callbacks and the output envelope in the backend, all
-    of them and the evidence manifest in the harness. A zygote builds them while the
+    a process pays only for the models it touches). A run uses these six: the input
+    envelope, the callbacks, the output envelope and the messages the worker sends in the
+    backend, all of them and the evidence manifest in the harness. A zygote builds them while the
     harness checks the run (``prepare_backend_process``); ``run_local`` calls this once
     the backend is started, so the verdict's first use after the backend's exit (tens of
     milliseconds for the output envelope) overlaps the run instead of following it.
@@ -443,6 +444,7 @@ def build_contract_validators() -> None:
         ProgressCallback,
         CompleteCallback,
         EvidenceManifest,
+        Message,  # what the worker's ctx.info() and friends send, before the engine starts
     ):
         model.model_rebuild()
 

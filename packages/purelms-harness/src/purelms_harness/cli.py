@@ -22,7 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -119,18 +119,23 @@ _errors = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=T
 # (_errors: one problem, one line)
 
 
-def _backend_started(progress: _ProgressBar) -> None:
+def _backend_started(progress: _ProgressBar, completed: threading.Event) -> None:
     """Once the backend runs: show the progress bar and prepare the report meanwhile."""
     progress.start()
-    _prepare_report()
+    _prepare_report(still_running=lambda: not completed.is_set())
 
 
-def _prepare_report() -> None:
-    """Import the report's modules, make the consoles and render once (while the backend runs)."""
+def _prepare_report(still_running: Callable[[], bool]) -> None:
+    """Import the report's modules and make the consoles (while the backend runs), then,
+    if the backend is still running, render once to nowhere so that the report's first
+    render does not pay rich's set-up. A backend already done (a quick echo) is waiting
+    on the report: a throwaway render would only delay it."""
     from ._run_report import warm_up
 
     _ = _errors.width
-    warm_up(_console.width)
+    width = _console.width
+    if still_running():
+        warm_up(width)
 
 
 EVIDENCE_SHA256_NAME = "evidence.sha256"
@@ -483,10 +488,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         run_dir = Path(args.out) if args.out else default_run_dir(root, manifest.slug)
         progress = _ProgressBar(manifest.slug, shown=not args.quiet)
 
+        completed = threading.Event()
+
         def on_callback(callback: ReceivedCallback) -> None:
             if isinstance(callback.body, ProgressCallback):
                 progress.update(callback.body.progress_pct, callback.body.step)
             elif isinstance(callback.body, CompleteCallback):
+                completed.set()
                 progress.update(None, "complete")
 
         interrupts = stack.enter_context(_Interrupts())
@@ -529,7 +537,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     launcher=launcher,
                     cancel=interrupts.cancel,
                     zygote=zygote,
-                    while_running=functools.partial(_backend_started, progress),
+                    while_running=functools.partial(_backend_started, progress, completed),
                 )
         except RunCancelled as exc:
             progress.stop()

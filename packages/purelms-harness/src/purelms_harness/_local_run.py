@@ -56,7 +56,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from pydantic import JsonValue, ValidationError
 
@@ -99,6 +99,8 @@ from ._manifest import BackendManifest
 from ._zygote import Zygote
 
 if TYPE_CHECKING:  # imported by the caller, after the backend's fork (see cli.cmd_run)
+    from purelms_runtime import Backend
+
     from ._callback_server import CallbackServer, ReceivedCallback
 
 __all__ = [
@@ -449,15 +451,20 @@ def build_contract_validators() -> None:
         model.model_rebuild()
 
 
-def prepare_backend_process() -> None:
+def prepare_backend_process(backend: Backend[Any, Any]) -> None:
     """In a zygote (``_zygote``), while the harness still checks the run: what the
     backend needs first, so that none of it follows the start.
 
-    The contract's validators, and what the runtime posts callbacks with (urllib.request
-    and the idna codec that ``getaddrinfo`` encodes a host name with, 10-15 ms; see
+    First the backend's engine, when it has a ``prestart`` (see ``purelms_runtime.Backend``;
+    ``python -m`` starts it in ``__main__``, before its imports): it initialises while the
+    harness checks and stages the run. Then the contract's validators, and what the
+    runtime posts callbacks with (urllib.request and the idna codec that ``getaddrinfo``
+    encodes a host name with, 10-15 ms; see
     ``purelms_runtime._http``), imported here in the zygote's one thread instead of the
     runtime's background thread, since the zygote forks a worker later.
     """
+    if backend.prestart is not None:
+        backend.prestart()
     build_contract_validators()
     import encodings.idna  # noqa: F401
     import urllib.request  # noqa: F401

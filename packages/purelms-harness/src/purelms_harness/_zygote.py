@@ -11,8 +11,9 @@ still single-threaded, and waits. When the run is staged, the harness sends it t
 backend's environment; the zygote then becomes what ``python -m <module>`` would
 have been: its own session, the environment exactly as sent (``os.environ``
 replaced), stdin ``/dev/null``, stdout and stderr on the harness's pipe through fresh
-file objects, no file descriptors but those three, ``sys.argv``/``sys.path[0]`` as
-``-m`` sets them, default signal dispositions, the harness's ``atexit`` handlers
+file objects, none of the harness's other file descriptors (those its ``prepare``
+opened, e.g. a prestarted engine's pipes, are the backend's and stay), ``sys.argv``/
+``sys.path[0]`` as ``-m`` sets them, default signal dispositions, the harness's ``atexit`` handlers
 dropped, and ``<module>.__main__`` run as ``__main__`` by :mod:`runpy`. Its exit code
 is the code ``python -m`` would exit with (``SystemExit``'s, 1 and a traceback on
 stderr for any other exception). The runtime protocol (files, callbacks, signals,
@@ -191,6 +192,7 @@ def _become_backend(
     os.setsid()  # its own session, as Popen(start_new_session=True)
     _reset_signal_handlers()
     atexit._clear()  # the harness's exit handlers are not the backend's
+    inherited = _open_descriptors()  # the harness's; what ``prepare`` opens is the backend's
     if prepare is not None:
         prepare()
     env = _read_environment(control)
@@ -202,7 +204,12 @@ def _become_backend(
     os.dup2(devnull, 0)
     os.dup2(output, 1)
     os.dup2(output, 2)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    if inherited is None:
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    else:
+        for fd in inherited - {0, 1, 2}:
+            with contextlib.suppress(OSError):
+                os.close(fd)
     encoding = env.get("PYTHONIOENCODING", "").split(":")[0] or "utf-8"
     stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding=encoding)
     stdout = io.TextIOWrapper(
@@ -239,6 +246,25 @@ def _become_backend(
         code = 1
     _shut_down()
     return code
+
+
+def _open_descriptors() -> set[int] | None:
+    """This process's open file descriptors; None where the system does not list them."""
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            listed = {int(name) for name in os.listdir(listing)}
+        except (OSError, ValueError):
+            continue
+        return {fd for fd in listed if _is_open(fd)}  # not the listing's own, closed since
+    return None
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
 
 
 def _reset_signal_handlers() -> None:

@@ -473,7 +473,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         # the harness checks the run; a refusal dismisses it (see _zygote).
         zygote = None
         if backend is not None and launcher is None and not managed and not args.fresh_interpreter:
-            zygote = fork_zygote(manifest.module, prepare=prepare_backend_process)
+            prepare = functools.partial(prepare_backend_process, backend)
+            zygote = fork_zygote(manifest.module, prepare=prepare)
             if zygote is not None:
                 stack.enter_context(zygote)
         if backend is not None:

@@ -16,6 +16,16 @@ The author writes::
 and ``python -m <package>`` calls ``backend.main()``. The parameter and output
 models are read from the function's annotations (as cog's SDK does), so they
 are declared exactly once.
+
+``prestart=`` is for a backend whose engine is slow to start: a callable (standard
+library only) that starts the engine ahead of the run, so that it initialises while
+the process is still importing. Its ``__main__`` calls it before importing the backend
+(and with it pydantic and this runtime); a launcher that has imported the backend
+already and forks the run's process from its own (the harness's zygote) calls
+``Backend.prestart`` as soon as it has forked. It must be safe to call twice in a
+process (the second call finds the first's engine), must start nothing that outlives
+the process, and the function must run correctly when no engine was prestarted (a
+test, a service, a platform without what the prestart needs).
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ class Backend(Generic[P, R]):
         slug: str,
         version: str | None = None,
         distribution: str | None = None,
+        prestart: Callable[[], object] | None = None,
     ) -> None:
         if (version is None) == (distribution is None):
             raise TypeError(
@@ -69,6 +80,7 @@ class Backend(Generic[P, R]):
                 f"{function.__qualname__}: return type must be a purelms_runtime.Outputs subclass"
             )
         self.function = function
+        self.prestart = prestart
         self.slug = slug
         self.distribution = distribution
         self._version = version

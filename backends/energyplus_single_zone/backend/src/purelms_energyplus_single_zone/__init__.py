@@ -10,9 +10,12 @@ engine?") and the answer, which here is the generated IDF, kept as an artifact.
 There is no fallback model either: if the engine cannot run, the run fails.
 """
 
-from ._backend import backend, simulate
-from ._climates import BUNDLED_CLIMATES, CUSTOM_CLIMATE, ClimateName
-from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._backend import backend, simulate
+    from ._climates import BUNDLED_CLIMATES, CUSTOM_CLIMATE, ClimateName
+    from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
 
 __all__ = [
     "BUNDLED_CLIMATES",
@@ -25,10 +28,34 @@ __all__ = [
     "simulate",
 ]
 
+# Why the names load on first use (PEP 562): ``python -m`` imports this package before
+# its ``__main__``, and ``__main__`` starts the engine before the runtime, the contract
+# and the models are imported (see ``_prestart``); an eager import here would come first.
+_LAZY = {
+    "backend": "._backend",
+    "simulate": "._backend",
+    "BUNDLED_CLIMATES": "._climates",
+    "CUSTOM_CLIMATE": "._climates",
+    "ClimateName": "._climates",
+    "EnergyPlusOutputs": "._parameters",
+    "EnergyPlusParameters": "._parameters",
+}
 
-def __getattr__(name: str) -> str:
-    # The version is read from the installed distribution on first use, not at import
-    # (importlib.metadata costs a backend process tens of milliseconds at start).
+
+def __getattr__(name: str) -> Any:
     if name == "__version__":
-        return backend.version
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        # Read from the installed distribution on first use (importlib.metadata costs a
+        # backend process tens of milliseconds at start).
+        return __getattr__("backend").version
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -39,14 +39,13 @@ from ._climates import (
 from ._engine import EngineRun, run_energyplus
 from ._idf import ModelInputs, build_idf
 from ._parameters import EnergyPlusOutputs, EnergyPlusParameters
+from ._prestart import IDF_NAME, prestart_engine
 from ._results import read_results
 
 __all__ = ["MAX_WARNING_MESSAGES", "backend", "simulate"]
 
 
 MAX_WARNING_MESSAGES: Final = 50
-
-IDF_NAME: Final = "in.idf"
 
 # name in the engine's directory -> (label, MIME type)
 _ARTIFACTS: Final[dict[str, tuple[str, str]]] = {
@@ -179,5 +178,8 @@ def simulate(params: EnergyPlusParameters, ctx: RunContext) -> EnergyPlusOutputs
 
 
 backend = Backend(
-    simulate, slug="energyplus_single_zone", distribution="purelms-energyplus-single-zone"
+    simulate,
+    slug="energyplus_single_zone",
+    distribution="purelms-energyplus-single-zone",
+    prestart=prestart_engine,
 )

@@ -10,6 +10,12 @@ Why these choices:
   eplusout.sql instead. The process is *not* put in a new session: the purelms
   runtime runs the backend's function in its own process group and kills that
   whole group on timeout, EnergyPlus included.
+* In a backend process the engine usually runs already: ``python -m`` starts it
+  before its imports, waiting for its model (``_prestart``), and this module hands it
+  the IDF and the weather file instead of starting another. Its folder is moved into
+  ``work_dir`` afterwards, so callers see the same files either way. Its lifetime is
+  the prestart host's to guard (the engine is not the worker's child): it kills the
+  engine when the worker dies. ``elapsed_seconds`` then counts from the hand-over.
 * Progress comes from the engine's own stdout lines ("Starting Simulation at
   01/01/2017 ...", "Continuing Simulation at MM/DD/YYYY ..."): the date is turned
   into the percentage of the run period done. This is the only progress signal
@@ -25,8 +31,11 @@ Why these choices:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -34,12 +43,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import IO, Final, Literal
 
 from purelms_runtime import SimulationFailed
 from purelms_shared import Message, MessageLevel
 
 from ._payload import binary_path
+from ._prestart import PrestartedEngine, take
 
 __all__ = [
     "EngineCrashed",
@@ -187,48 +197,35 @@ def run_energyplus(
     work_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("eplusout.end", "eplusout.err"):  # the verdict must come from this run
         (work_dir / stale).unlink(missing_ok=True)
-    command = [str(executable), "-w", str(epw), "-d", str(work_dir), str(idf)]
     tail: deque[str] = deque(maxlen=40)
     started = time.monotonic()
-    try:
-        process = subprocess.Popen(
-            command,
-            cwd=work_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            bufsize=1,
-        )
-    except OSError as exc:
-        raise EngineCrashed(f"cannot start EnergyPlus ({executable}): {exc}") from exc
+    engine = _start(executable, idf, epw, work_dir, prestarted=binary is None)
 
     timed_out = threading.Event()
 
     def _kill() -> None:
         timed_out.set()
-        process.kill()
+        engine.kill()
 
     timer = threading.Timer(timeout_seconds, _kill) if timeout_seconds is not None else None
     if timer is not None:
         timer.daemon = True
         timer.start()
     try:
-        for line in process.stdout or ():
-            tail.append(line.rstrip("\n"))
-            if on_progress is not None:
-                update = progress_from_line(line)
-                if update is not None:
-                    on_progress(*update)
-        returncode = process.wait()
+        with engine.output:
+            for line in engine.output:
+                tail.append(line.rstrip("\n"))
+                if on_progress is not None:
+                    update = progress_from_line(line)
+                    if update is not None:
+                        on_progress(*update)
+        returncode = engine.wait()
     finally:
         if timer is not None:
             timer.cancel()
-        if process.poll() is None:  # an exception (e.g. in on_progress) left it running
-            process.kill()
-            process.wait()
+        engine.kill_if_running()  # an exception (e.g. in on_progress) left it running
+        if engine.prestarted is not None:  # its folder joins the run's work folder
+            engine.prestarted.move_to(work_dir)
     elapsed = time.monotonic() - started
     if timed_out.is_set():
         raise EngineTimeout(f"EnergyPlus killed after {timeout_seconds:g} s")
@@ -258,6 +255,70 @@ def run_energyplus(
             f"last output:\n{last}"
         )
     raise simulation_failed(run)
+
+
+class _Engine:
+    """A running engine: started here (``subprocess``), or adopted from ``_prestart``."""
+
+    def __init__(
+        self,
+        pid: int,
+        output: IO[str],
+        popen: subprocess.Popen[str] | None = None,
+        prestarted: PrestartedEngine | None = None,
+    ) -> None:
+        self.pid = pid
+        self.output = output
+        self.popen = popen
+        self.prestarted = prestarted
+        self.returncode: int | None = None
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            if self.popen is not None:
+                self.returncode = self.popen.wait()
+            else:
+                assert self.prestarted is not None
+                self.returncode = self.prestarted.returncode()
+        return self.returncode
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def kill_if_running(self) -> None:
+        if self.returncode is None:
+            self.kill()
+            self.wait()
+
+
+def _start(executable: Path, idf: Path, epw: Path, work_dir: Path, *, prestarted: bool) -> _Engine:
+    """The engine started at the process's start (``_prestart``) when there is one,
+    otherwise a new one."""
+    waiting = take() if prestarted else None
+    if waiting is not None:
+        try:
+            pid, output = waiting.start(idf, epw)
+            return _Engine(pid, output, prestarted=waiting)
+        except OSError:  # the host is gone (or its folder): it cleans up, start anew
+            pass
+    command = [str(executable), "-w", str(epw), "-d", str(work_dir), str(idf)]
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=work_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            bufsize=1,
+        )
+    except OSError as exc:
+        raise EngineCrashed(f"cannot start EnergyPlus ({executable}): {exc}") from exc
+    assert process.stdout is not None
+    return _Engine(process.pid, process.stdout, popen=process)
 
 
 def _message(entry: ErrEntry) -> Message:

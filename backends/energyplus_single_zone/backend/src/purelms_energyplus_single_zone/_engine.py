@@ -279,7 +279,11 @@ class _Engine:
                 self.returncode = self.popen.wait()
             else:
                 assert self.prestarted is not None
-                self.returncode = self.prestarted.returncode()
+                try:
+                    self.returncode = self.prestarted.returncode()
+                except OSError as exc:
+                    self.returncode = -1
+                    raise EngineCrashed(f"EnergyPlus's prestart host failed: {exc}") from exc
         return self.returncode
 
     def kill(self) -> None:

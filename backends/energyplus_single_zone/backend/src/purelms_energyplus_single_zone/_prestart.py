@@ -248,9 +248,10 @@ def _host(parent: int, binary: Path, folder: Path, stdout: int, control: int, st
             preexec_fn=_engine_dies_with_host,  # safe here: the host has one thread
         )
         os.close(stdout)
+        engine_exit = os.pidfd_open(engine.pid)  # before "pid": a worker told the pid adopts
         os.write(status, f"pid {engine.pid}\n".encode())
         worker = os.pidfd_open(int(_read_line(control, "go")))
-        if _relay(folder, engine, worker):
+        if _relay(folder, engine, engine_exit, worker):
             os.write(status, f"exit {engine.returncode}\n".encode())
             _wait_readable(worker)  # it moves the folder away, or dies: removed below
         return 0
@@ -267,11 +268,10 @@ def _engine_dies_with_host() -> None:
     _die_with_parent(signal.SIGKILL)
 
 
-def _relay(folder: Path, engine: subprocess.Popen[bytes], worker: int) -> bool:
+def _relay(folder: Path, engine: subprocess.Popen[bytes], engine_exit: int, worker: int) -> bool:
     """Open the gate, copy the error file until the engine exits; True when it did exit
     (False: the worker died first, and the engine is killed by the caller)."""
     gate = os.open(folder / _ERR_NAME, os.O_RDWR | os.O_NONBLOCK)  # RDWR: no EOF before it opens
-    engine_exit = os.pidfd_open(engine.pid)
     poller = select.poll()
     for fd in (gate, engine_exit, worker):
         poller.register(fd, select.POLLIN)

@@ -10,9 +10,12 @@ engine?") and the answer, which here is the generated IDF, kept as an artifact.
 There is no fallback model either: if the engine cannot run, the run fails.
 """
 
-from typing import TYPE_CHECKING, Any
+from __future__ import annotations
 
+TYPE_CHECKING = False  # not typing's: ``python -m`` starts the engine before typing loads
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._backend import backend, simulate
     from ._climates import BUNDLED_CLIMATES, CUSTOM_CLIMATE, ClimateName
     from ._parameters import EnergyPlusOutputs, EnergyPlusParameters

@@ -43,16 +43,17 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import select
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from typing import IO, Final
 
 from ._payload import binary_path
+
+# Imported where used, after the engine has started: what is imported before it delays it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import select
+    from typing import IO, Final
 
 __all__ = ["IDF_NAME", "PrestartedEngine", "prestart_engine", "take"]
 
@@ -121,13 +122,15 @@ class PrestartedEngine:
 
     def move_to(self, target: Path) -> None:
         """Move the engine's folder (its input and outputs) to ``target``, replacing it."""
+        import shutil
+
         if target.exists():
             shutil.rmtree(target)
         try:
             os.replace(self.folder, target)
         except OSError:  # another file system: copy, then remove
             shutil.copytree(self.folder, target)
-            shutil.rmtree(self.folder, ignore_errors=True)
+            _remove(self.folder)
 
 
 _prestarted: PrestartedEngine | None = None
@@ -157,8 +160,7 @@ def prestart_engine() -> PrestartedEngine | None:
         return None
     try:
         binary = binary_path()
-        where = os.environ.get(_WORK_DIR_ENV) or tempfile.gettempdir()
-        folder = Path(tempfile.mkdtemp(prefix="purelms-energyplus-", dir=where))
+        folder = _new_folder(os.environ.get(_WORK_DIR_ENV) or _temporary_folder())
     except (ImportError, OSError):
         return None
     try:
@@ -166,7 +168,7 @@ def prestart_engine() -> PrestartedEngine | None:
         (folder / _WEATHER_NAME).touch()
         os.mkfifo(folder / _ERR_NAME)
     except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
         return None
     stdout_r, stdout_w = os.pipe()
     control_r, control_w = os.pipe()
@@ -188,6 +190,31 @@ def prestart_engine() -> PrestartedEngine | None:
     _prestarted = PrestartedEngine(folder, pid, stdout_r, control_w, status_r, parent)
     atexit.register(_dismiss, _prestarted)
     return _prestarted
+
+
+def _temporary_folder() -> str:
+    """``tempfile.gettempdir()``'s answer, without importing tempfile (it imports shutil and
+    random: milliseconds before the engine starts): the first of ``$TMPDIR``, ``$TEMP``,
+    ``$TMP``, /tmp, /var/tmp, /usr/tmp that is a writable folder. Where this and the
+    runtime's answer differed, the worker would copy the engine's folder instead of
+    renaming it (``PrestartedEngine.move_to``); nothing else depends on it."""
+    candidates = [os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")]
+    for candidate in [*candidates, "/tmp", "/var/tmp", "/usr/tmp"]:
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return candidate
+    return os.getcwd()
+
+
+def _new_folder(parent: str) -> Path:
+    """A new folder of this user's alone (mode 0700) in ``parent``, as ``tempfile.mkdtemp``."""
+    for _ in range(100):
+        folder = Path(parent) / f"purelms-energyplus-{os.urandom(6).hex()}"
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"no free folder name in {parent}")
 
 
 def _dismiss(engine: PrestartedEngine) -> None:
@@ -233,44 +260,63 @@ def _host(parent: int, binary: Path, folder: Path, stdout: int, control: int, st
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_term)
     atexit._clear()  # the starter's exit handlers are not the host's
-    engine: subprocess.Popen[bytes] | None = None
+    engine: int | None = None
     try:
         _die_with_parent(signal.SIGTERM)
         if os.getppid() != parent:  # it died before the kernel was asked
             return 1
         command = [str(binary), "-w", str(folder / _WEATHER_NAME), "-d", str(folder)]
-        engine = subprocess.Popen(
-            [*command, str(folder / IDF_NAME)],
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stdout,
-            preexec_fn=_engine_dies_with_host,  # safe here: the host has one thread
-        )
+        engine = _spawn([*command, str(folder / IDF_NAME)], folder, stdout)
         os.close(stdout)
-        engine_exit = os.pidfd_open(engine.pid)  # before "pid": a worker told the pid adopts
-        os.write(status, f"pid {engine.pid}\n".encode())
+        engine_exit = os.pidfd_open(engine)  # before "pid": a worker told the pid adopts
+        os.write(status, f"pid {engine}\n".encode())
         worker = os.pidfd_open(int(_read_line(control, "go")))
-        if _relay(folder, engine, engine_exit, worker):
-            os.write(status, f"exit {engine.returncode}\n".encode())
+        code = _relay(folder, engine, engine_exit, worker)
+        engine = None  # reaped
+        if code is not None:
+            os.write(status, f"exit {code}\n".encode())
             _wait_readable(worker)  # it moves the folder away, or dies: removed below
         return 0
     except (_Stop, OSError):
         return 1
     finally:
-        if engine is not None and engine.poll() is None:
-            engine.kill()
-            engine.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        if engine is not None:
+            with contextlib.suppress(OSError):
+                os.kill(engine, signal.SIGKILL)
+                os.waitpid(engine, 0)
+        _remove(folder)
 
 
-def _engine_dies_with_host() -> None:
-    _die_with_parent(signal.SIGKILL)
+def _spawn(command: list[str], folder: Path, output: int) -> int:
+    """Fork and exec the engine (``subprocess`` is not imported for it: see the top): in
+    ``folder``, stdin ``/dev/null``, stdout and stderr on ``output``, no other descriptor,
+    killed when the host dies. Its pid; a failed exec ends it with 127 and says why."""
+    pid = os.fork()
+    if pid:
+        return pid
+    try:
+        os.chdir(folder)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(output, 1)
+        os.dup2(output, 2)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        _die_with_parent(signal.SIGKILL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.execv(command[0], command)
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
+            os.write(2, f"cannot start EnergyPlus ({command[0]}): {exc}\n".encode())
+    finally:
+        os._exit(127)
 
 
-def _relay(folder: Path, engine: subprocess.Popen[bytes], engine_exit: int, worker: int) -> bool:
-    """Open the gate, copy the error file until the engine exits; True when it did exit
-    (False: the worker died first, and the engine is killed by the caller)."""
+def _relay(folder: Path, engine: int, engine_exit: int, worker: int) -> int | None:
+    """Open the gate, copy the error file until the engine exits: its exit code (``-N``
+    for signal N); None when the worker died first (the engine is killed and reaped)."""
+    import select
+
     gate = os.open(folder / _ERR_NAME, os.O_RDWR | os.O_NONBLOCK)  # RDWR: no EOF before it opens
     poller = select.poll()
     for fd in (gate, engine_exit, worker):
@@ -281,17 +327,21 @@ def _relay(folder: Path, engine: subprocess.Popen[bytes], engine_exit: int, work
             if gate in ready:
                 _drain(gate, copy)
             if engine_exit in ready:
-                engine.wait()
+                _, status = os.waitpid(engine, 0)
                 _drain(gate, copy)
                 break
             if worker in ready:
-                return False
+                os.kill(engine, signal.SIGKILL)
+                os.waitpid(engine, 0)
+                return None
     os.close(gate)
     os.replace(folder / _ERR_PART, folder / _ERR_NAME)
-    return True
+    return os.waitstatus_to_exitcode(status)
 
 
 def _wait_readable(fd: int) -> None:
+    import select
+
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     _poll(poller)
@@ -332,11 +382,19 @@ def _read_line(fd: int, word: str) -> str:
     return value
 
 
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _place(source: Path, target: Path) -> None:
     staged = target.with_name(f".{target.name}.part")
     staged.unlink(missing_ok=True)
     try:
         os.link(source, staged)
     except OSError:  # another file system
+        import shutil
+
         shutil.copyfile(source, staged)
     os.replace(staged, target)

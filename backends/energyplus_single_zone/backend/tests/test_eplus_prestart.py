@@ -8,6 +8,7 @@ backend process killed) neither an engine nor its folder is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -235,3 +236,62 @@ def test_no_engine_is_prestarted_for_a_service(tmp_path: Path) -> None:
         )
         assert proc.stdout.strip() == str(not started), proc.stderr
         _nothing_left(work)  # an engine never adopted is ended with the process
+
+
+ENTRY = "import sys; from purelms_harness._entry import main; sys.argv[0] = 'purelms'; main()"
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _harness(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
+    """``purelms run energyplus_single_zone ...`` through the console script's entry, which
+    starts the engine the last run recorded (``purelms_harness._prestart_hints``)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "run", "energyplus_single_zone", *args],
+        env={**os.environ, "PURELMS_WORK_DIR": str(work)},
+        cwd=Path(__file__).resolve().parents[4],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return process, work
+
+
+def test_purelms_run_adopts_the_engine_its_entry_started(tmp_path: Path) -> None:
+    from purelms_energyplus_single_zone import backend
+    from purelms_harness._prestart_hints import record_prestart
+
+    record_prestart("energyplus_single_zone", backend.prestart)  # as any earlier run did
+    process, work = _harness(tmp_path, "--quiet", "--out", str(tmp_path / "run"))
+    hosts: set[int] = set()
+    started_anew = False
+    while process.poll() is None:
+        for engine in _engines_in(work, PRESTARTED):
+            with contextlib.suppress(OSError, ValueError):
+                hosts.add(_parent(_parent(engine)))
+        started_anew = started_anew or bool(_engines_in(work, "energyplus_single_zone-"))
+        time.sleep(0.005)
+    log, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, log
+    envelope = json.loads((tmp_path / "run" / "output" / "output.json").read_text())
+    assert envelope["status"] == "success", envelope["messages"]
+    # The engine's host is a child of the harness itself: started before its imports.
+    assert hosts == {process.pid}, (hosts, process.pid)
+    assert not started_anew, "the backend started an engine of its own"
+    _nothing_left(work)
+
+
+def test_a_refused_purelms_run_leaves_no_engine(tmp_path: Path) -> None:
+    from purelms_energyplus_single_zone import backend
+    from purelms_harness._prestart_hints import record_prestart
+
+    record_prestart("energyplus_single_zone", backend.prestart)
+    process, work = _harness(tmp_path, "-p", "climate=atlantis", "--out", str(tmp_path / "r"))
+    log, _ = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "atlantis" in log
+    _nothing_left(work)

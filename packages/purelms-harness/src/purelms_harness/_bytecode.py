@@ -21,9 +21,12 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["CACHE_DIR_NAME", "OPT_OUT_ENV", "enable_bytecode_cache"]
+__all__ = ["CACHE_DIR_NAME", "DATA_CACHE_DIR_NAME", "OPT_OUT_ENV", "enable_bytecode_cache"]
 
 CACHE_DIR_NAME = "purelms-pycache"
+DATA_CACHE_DIR_NAME = "purelms-cache"
+"""Beside it, the harness's other caches (parsed documents, prestart hints); this opt-out
+turns them off too."""
 OPT_OUT_ENV = "PURELMS_NO_BYTECODE_CACHE"
 
 

@@ -33,11 +33,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from ._bytecode import OPT_OUT_ENV
+from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV
 
-__all__ = ["CACHE_DIR_NAME", "Format", "cached_document", "remember_document"]
+__all__ = ["Format", "cached_document", "remember_document"]
 
-CACHE_DIR_NAME = "purelms-cache"
 _KEEP = 64
 """Entries kept: every manifest of a large repository, a few versions of each."""
 
@@ -49,7 +48,7 @@ def _entry(kind: Format, text: str) -> Path | None:
     if os.environ.get(OPT_OUT_ENV):
         return None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Path(sys.prefix) / CACHE_DIR_NAME / kind / f"{digest}.json"
+    return Path(sys.prefix) / DATA_CACHE_DIR_NAME / kind / f"{digest}.json"
 
 
 def cached_document(kind: Format, text: str) -> tuple[bool, Any]:

@@ -1,9 +1,11 @@
 """The ``purelms`` console script: turn on the bytecode cache, then run the CLI.
 
-A module of its own because two things must happen before ``cli`` (rich, pydantic,
+A module of its own because three things must happen before ``cli`` (rich, pydantic,
 the contract, the runtime) is imported:
 
 * the bytecode cache is turned on (see ``_bytecode``);
+* the backend's engine is started, when the last ``purelms run`` of it recorded one
+  (``_prestart_hints``), so that it initialises while the rest imports;
 * Python's cyclic garbage collector is paused for that import. The import allocates
   a few hundred thousand objects and frees almost none of them, so every pass the
   collector makes over them (one per 700 allocations, promoting into ever larger
@@ -24,14 +26,17 @@ threads and child processes are closed, removed, joined and reaped by the comman
 from __future__ import annotations
 
 import gc
+import sys
 
 from ._bytecode import enable_bytecode_cache
+from ._prestart_hints import start_hinted_engine
 
 __all__ = ["main"]
 
 
 def main() -> None:
     enable_bytecode_cache()
+    start_hinted_engine(sys.argv[1:])  # before the imports below: see _prestart_hints
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -451,23 +451,26 @@ def build_contract_validators() -> None:
         model.model_rebuild()
 
 
-def prepare_backend_process(backend: Backend[Any, Any]) -> None:
+def prepare_backend_process(backend: Backend[Any, Any]) -> list[int]:
     """In a zygote (``_zygote``), while the harness still checks the run: what the
     backend needs first, so that none of it follows the start.
 
     First the backend's engine, when it has a ``prestart`` (see ``purelms_runtime.Backend``;
-    ``python -m`` starts it in ``__main__``, before its imports): it initialises while the
-    harness checks and stages the run. Then the contract's validators, and what the
+    ``python -m`` starts it in ``__main__``, before its imports; ``purelms run`` may have
+    started it already, see ``_prestart_hints``): it initialises while the harness checks
+    and stages the run. The descriptors it names (``descriptors()``) are returned, for the
+    zygote to keep. Then the contract's validators, and what the
     runtime posts callbacks with (urllib.request and the idna codec that ``getaddrinfo``
     encodes a host name with, 10-15 ms; see
     ``purelms_runtime._http``), imported here in the zygote's one thread instead of the
     runtime's background thread, since the zygote forks a worker later.
     """
-    if backend.prestart is not None:
-        backend.prestart()
+    engine = backend.prestart() if backend.prestart is not None else None
     build_contract_validators()
     import encodings.idna  # noqa: F401
     import urllib.request  # noqa: F401
+
+    return list(engine.descriptors()) if hasattr(engine, "descriptors") else []
 
 
 def run_local(

@@ -11,8 +11,8 @@ still single-threaded, and waits. When the run is staged, the harness sends it t
 backend's environment; the zygote then becomes what ``python -m <module>`` would
 have been: its own session, the environment exactly as sent (``os.environ``
 replaced), stdin ``/dev/null``, stdout and stderr on the harness's pipe through fresh
-file objects, none of the harness's other file descriptors (those its ``prepare``
-opened, e.g. a prestarted engine's pipes, are the backend's and stay), ``sys.argv``/
+file objects, none of the harness's other file descriptors (but those its ``prepare``
+opened or names, e.g. a prestarted engine's pipes, which are the backend's), ``sys.argv``/
 ``sys.path[0]`` as ``-m`` sets them, default signal dispositions, the harness's ``atexit`` handlers
 dropped, and ``<module>.__main__`` run as ``__main__`` by :mod:`runpy`. Its exit code
 is the code ``python -m`` would exit with (``SystemExit``'s, 1 and a traceback on
@@ -42,7 +42,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO
 
 __all__ = ["ForkedBackend", "Zygote", "fork_zygote"]
@@ -128,7 +128,12 @@ class Zygote:
         self.close()
 
 
-def fork_zygote(module: str, prepare: Callable[[], None] | None = None) -> Zygote | None:
+Prepare = Callable[[], Iterable[int]]
+"""Work for a zygote to do at once; it returns the file descriptors the backend will need
+(e.g. a prestarted engine's pipes), which the zygote then keeps open."""
+
+
+def fork_zygote(module: str, prepare: Prepare | None = None) -> Zygote | None:
     """Fork a zygote for ``python -m module``; None when the harness is not single-threaded.
 
     ``prepare`` runs in the zygote at once, while the harness goes on (checking the run,
@@ -182,9 +187,7 @@ def _read_environment(control: int) -> dict[str, str] | None:
     return {str(key): str(value) for key, value in env.items()}
 
 
-def _become_backend(
-    module: str, control: int, output: int, prepare: Callable[[], None] | None
-) -> int:
+def _become_backend(module: str, control: int, output: int, prepare: Prepare | None) -> int:
     """In the zygote: prepare, wait for the environment, then run ``module`` as
     ``python -m`` would."""
     import atexit
@@ -192,8 +195,10 @@ def _become_backend(
     os.setsid()  # its own session, as Popen(start_new_session=True)
     _reset_signal_handlers()
     atexit._clear()  # the harness's exit handlers are not the backend's
-    inherited = _open_descriptors()  # the harness's; what ``prepare`` opens is the backend's
-    if prepare is not None:
+    inherited = _open_descriptors()  # the harness's, but for those ``prepare`` hands on
+    if prepare is not None and inherited is not None:
+        inherited -= set(prepare())
+    elif prepare is not None:
         prepare()
     env = _read_environment(control)
     if env is None:

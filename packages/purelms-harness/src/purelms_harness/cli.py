@@ -72,6 +72,7 @@ from ._manifest import (
     unknown_backend,
 )
 from ._outcomes import Outcome, describe_outcome, evaluate_outcome, write_outcome
+from ._prestart_hints import record_prestart
 from ._zygote import fork_zygote
 
 if TYPE_CHECKING:
@@ -472,6 +473,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         # before the checks below, so that the zygote prepares the backend's start while
         # the harness checks the run; a refusal dismisses it (see _zygote).
         zygote = None
+        if backend is not None:
+            record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
         if backend is not None and launcher is None and not managed and not args.fresh_interpreter:
             prepare = functools.partial(prepare_backend_process, backend)
             zygote = fork_zygote(manifest.module, prepare=prepare)

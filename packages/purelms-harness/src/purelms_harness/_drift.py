@@ -25,12 +25,13 @@ import re
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
-
-from purelms_runtime import Backend
+from typing import TYPE_CHECKING, Any
 
 from ._generate import manifest_drift, model_outputs
 from ._manifest import BackendManifest
+
+if TYPE_CHECKING:
+    from purelms_runtime import Backend
 
 __all__ = ["manifest_staleness", "typescript_staleness"]
 

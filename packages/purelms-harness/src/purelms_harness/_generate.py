@@ -52,13 +52,12 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
 
-from purelms_runtime import Backend, OpenParameters
 from purelms_shared import (
     INTERACTIVE_MOUNT_V1,
     PORTABLE_CONTAINER_V1,
@@ -76,6 +75,9 @@ from ._manifest import (
     read_manifest_data,
     task_problems,
 )
+
+if TYPE_CHECKING:
+    from purelms_runtime import Backend
 
 __all__ = [
     "DECLARATION_TABLE",
@@ -226,6 +228,8 @@ def v1_parameters(
     model: type[BaseModel], choice_labels: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[dict[str, Any]]:
     """The manifest's ``parameters`` for a parameter model (``[]`` for an open one)."""
+    from purelms_runtime import OpenParameters  # loaded with the model's backend
+
     if issubclass(model, OpenParameters):
         return []
     labels = choice_labels or {}

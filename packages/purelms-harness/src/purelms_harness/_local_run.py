@@ -451,7 +451,9 @@ def build_contract_validators() -> None:
         model.model_rebuild()
 
 
-def prepare_backend_process(backend: Backend[Any, Any]) -> list[int]:
+def prepare_backend_process(
+    backend: Backend[Any, Any], checks: Callable[[], object] | None = None
+) -> list[int]:
     """In a zygote (``_zygote``), while the harness still checks the run: what the
     backend needs first, so that none of it follows the start.
 
@@ -459,13 +461,16 @@ def prepare_backend_process(backend: Backend[Any, Any]) -> list[int]:
     ``python -m`` starts it in ``__main__``, before its imports; ``purelms run`` may have
     started it already, see ``_prestart_hints``): it initialises while the harness checks
     and stages the run. The descriptors it names (``descriptors()``) are returned, for the
-    zygote to keep. Then the contract's validators, and what the
+    zygote to keep. Then ``checks`` (the harness waits for their verdict), then the
+    contract's validators, and what the
     runtime posts callbacks with (urllib.request and the idna codec that ``getaddrinfo``
     encodes a host name with, 10-15 ms; see
     ``purelms_runtime._http``), imported here in the zygote's one thread instead of the
     runtime's background thread, since the zygote forks a worker later.
     """
     engine = backend.prestart() if backend.prestart is not None else None
+    if checks is not None:
+        checks()
     build_contract_validators()
     import encodings.idna  # noqa: F401
     import urllib.request  # noqa: F401

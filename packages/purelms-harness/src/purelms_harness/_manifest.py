@@ -23,15 +23,17 @@ import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from purelms_runtime import Backend
 from purelms_shared import InteractiveTaskManifest, error_lines, parse_task_manifest
 
 from ._document_cache import cached_document, remember_document
 from ._errors import closest
+
+if TYPE_CHECKING:
+    from purelms_runtime import Backend
 
 __all__ = [
     "MANIFEST_NAME",
@@ -114,6 +116,8 @@ class BackendProject:
 def import_backend(module_name: str) -> Backend[Any, Any]:
     module = importlib.import_module(module_name)
     backend = getattr(module, "backend", None)
+    from purelms_runtime import Backend  # loaded by the backend's import (the runtime is lazy)
+
     if not isinstance(backend, Backend):
         raise ManifestError(f"{module_name}.backend is not a purelms_runtime.Backend")
     return backend

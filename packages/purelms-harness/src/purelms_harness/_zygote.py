@@ -25,6 +25,12 @@ a fresh interpreter; ``tools/tests/test_import_graph.py``, the runtime-import te
 real ``python -m`` of each backend) and ``purelms run --image`` (the container) cover
 that, and ``purelms run --fresh-interpreter`` starts ``python -m <module>`` as before.
 
+What the zygote learns first, the harness can ask for: ``prepare`` may *report* one JSON
+value (``purelms run`` imports the backend in the zygote and reports whether its
+manifest is stale against its models, so that the harness itself never imports the
+backend or the runtime, and checks and stages the run meanwhile); the harness reads it
+with :meth:`Zygote.report`, which waits for it.
+
 Lifetimes: the zygote holds the read end of a control pipe whose only write end the
 harness holds. Closing it without sending (a run refused after the fork, or the
 harness dying) makes the zygote exit at once, so none is ever left behind. The
@@ -43,7 +49,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["ForkedBackend", "Zygote", "fork_zygote"]
 
@@ -81,10 +87,24 @@ class ForkedBackend:
 class Zygote:
     """A forked copy of the harness waiting to become ``python -m <module>``."""
 
-    def __init__(self, pid: int, control: int, output: int) -> None:
+    def __init__(self, pid: int, control: int, output: int, report: int) -> None:
         self.pid = pid
         self._control: int | None = control
         self._output: int | None = output
+        self._report: int | None = report
+        self._reported: Any = None
+
+    def report(self) -> Any:
+        """What ``prepare`` reported (a JSON value), waiting for it; None when it reported
+        nothing or the zygote is gone."""
+        if self._report is None:
+            return self._reported
+        fd, self._report = self._report, None
+        text = _read_line(fd, _CONTROL_LIMIT)
+        if text:
+            with contextlib.suppress(ValueError):
+                self._reported = json.loads(text)
+        return self._reported
 
     def start(self, env: Mapping[str, str]) -> ForkedBackend:
         """Hand the zygote its environment; it runs the backend from here on."""
@@ -103,6 +123,10 @@ class Zygote:
 
     def close(self) -> None:
         """Dismiss an unused zygote: it reads EOF and exits; reaped here."""
+        if self._report is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._report)
+            self._report = None
         if self._control is None:
             return
         for fd in (self._control, self._output):
@@ -128,9 +152,11 @@ class Zygote:
         self.close()
 
 
-Prepare = Callable[[], Iterable[int]]
-"""Work for a zygote to do at once; it returns the file descriptors the backend will need
-(e.g. a prestarted engine's pipes), which the zygote then keeps open."""
+Report = Callable[[Any], None]
+Prepare = Callable[[Report], Iterable[int]]
+"""Work for a zygote to do at once. It may call its argument once with a JSON value for
+the harness (:meth:`Zygote.report`), and returns the file descriptors the backend will
+need (e.g. a prestarted engine's pipes), which the zygote then keeps open."""
 
 
 def fork_zygote(module: str, prepare: Prepare | None = None) -> Zygote | None:
@@ -143,18 +169,21 @@ def fork_zygote(module: str, prepare: Prepare | None = None) -> Zygote | None:
         return None
     control_r, control_w = os.pipe()
     output_r, output_w = os.pipe()
+    report_r, report_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid:
         os.close(control_r)
         os.close(output_w)
-        return Zygote(pid, control_w, output_r)
+        os.close(report_w)
+        return Zygote(pid, control_w, output_r, report_r)
     code = 1
     try:  # the zygote: never returns into the harness's code
         os.close(control_w)
         os.close(output_r)
-        code = _become_backend(module, control_r, output_w, prepare)
+        os.close(report_r)
+        code = _become_backend(module, control_r, output_w, report_w, prepare)
     except BaseException:
         with contextlib.suppress(BaseException):
             import traceback
@@ -164,30 +193,63 @@ def fork_zygote(module: str, prepare: Prepare | None = None) -> Zygote | None:
         os._exit(code)
 
 
-def _read_environment(control: int) -> dict[str, str] | None:
+def _read_all(fd: int, limit: int) -> bytes | None:
+    """Everything until EOF, then ``fd`` is closed; None past ``limit`` bytes."""
     chunks: list[bytes] = []
     size = 0
-    while True:
-        try:
-            chunk = os.read(control, 1 << 16)
-        except InterruptedError:
-            continue
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > _CONTROL_LIMIT:
-            return None
-        chunks.append(chunk)
-    os.close(control)
-    if not chunks:
+    try:
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except InterruptedError:
+                continue
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
+def _read_line(fd: int, limit: int) -> bytes | None:
+    """One line (without its newline), or what came before EOF; then ``fd`` is closed.
+
+    Not until EOF: a process that ``prepare`` forked (a prestarted engine's host) holds a
+    copy of the write end for as long as it lives."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except InterruptedError:
+                continue
+            line, newline, _ = chunk.partition(b"\n")
+            chunks.append(line)
+            size += len(line)
+            if newline or not chunk:
+                return b"".join(chunks)
+            if size > limit:
+                return None
+    finally:
+        os.close(fd)
+
+
+def _read_environment(control: int) -> dict[str, str] | None:
+    text = _read_all(control, _CONTROL_LIMIT)
+    if not text:
         return None
-    env = json.loads(b"".join(chunks))
+    env = json.loads(text)
     if not isinstance(env, dict):
         return None
     return {str(key): str(value) for key, value in env.items()}
 
 
-def _become_backend(module: str, control: int, output: int, prepare: Prepare | None) -> int:
+def _become_backend(
+    module: str, control: int, output: int, report: int, prepare: Prepare | None
+) -> int:
     """In the zygote: prepare, wait for the environment, then run ``module`` as
     ``python -m`` would."""
     import atexit
@@ -196,10 +258,16 @@ def _become_backend(module: str, control: int, output: int, prepare: Prepare | N
     _reset_signal_handlers()
     atexit._clear()  # the harness's exit handlers are not the backend's
     inherited = _open_descriptors()  # the harness's, but for those ``prepare`` hands on
-    if prepare is not None and inherited is not None:
-        inherited -= set(prepare())
-    elif prepare is not None:
-        prepare()
+    if inherited is not None:
+        inherited.discard(report)  # closed below; its number may be reused meanwhile
+    reporter = _Reporter(report)
+    try:
+        if prepare is not None:
+            kept = set(prepare(reporter))
+            if inherited is not None:
+                inherited -= kept
+    finally:
+        reporter.close()  # nothing reported: the harness reads None
     env = _read_environment(control)
     if env is None:
         return 0  # dismissed: the run was refused or the harness is gone
@@ -251,6 +319,35 @@ def _become_backend(module: str, control: int, output: int, prepare: Prepare | N
         code = 1
     _shut_down()
     return code
+
+
+class _Reporter:
+    """``prepare``'s argument: sends one JSON value to the harness, as one line.
+
+    Closed without a report, it sends ``null``: the harness reads lines, not EOF (a
+    process ``prepare`` forked may hold the pipe open), so silence must be said too.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def __call__(self, value: Any) -> None:
+        if self._fd is None:
+            raise RuntimeError("a zygote reports once")
+        self._send(json.dumps(value).encode() + b"\n")  # one line: see _read_line
+
+    def close(self) -> None:
+        if self._fd is not None:
+            self._send(b"null\n")
+
+    def _send(self, data: bytes) -> None:
+        fd, self._fd = self._fd, None
+        assert fd is not None
+        with contextlib.suppress(OSError):  # the harness is gone: it will not ask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        os.close(fd)
 
 
 def _open_descriptors() -> set[int] | None:

@@ -41,10 +41,8 @@ from purelms_shared import (
 from ._args import OneLineParser, non_negative_seconds, port_number, whole_seconds
 from ._container import ContainerError, ContainerLauncher
 from ._display import together, utf8, wrap
-from ._drift import manifest_staleness, typescript_staleness
 from ._errors import RunCancelled, RunRequestError, describe_os_error
 from ._evidence import EVIDENCE_NAME, verify_evidence
-from ._generate import manifest_drift, model_outputs, write_manifest
 from ._layers import (
     BlockConfig,
     BlockConfigError,
@@ -73,7 +71,7 @@ from ._manifest import (
 )
 from ._outcomes import Outcome, describe_outcome, evaluate_outcome, write_outcome
 from ._prestart_hints import record_prestart
-from ._zygote import fork_zygote
+from ._zygote import Report, Zygote, fork_zygote
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -280,18 +278,18 @@ def _request(args: argparse.Namespace) -> RunRequest:
     )
 
 
-def _output_specs(manifest: BackendManifest, backend: Backend[Any, Any] | None) -> list[Any]:
-    """Every output with its label and unit: the output model's, else the manifest's."""
-    if backend is not None:
-        return model_outputs(backend.outputs_model)
-    return manifest.outputs
+def _output_specs(backend: Backend[Any, Any]) -> list[dict[str, Any]]:
+    """Every output with its label and unit, as the output model declares them."""
+    from ._generate import model_outputs
+
+    return model_outputs(backend.outputs_model)
 
 
 def _print_result(
     manifest: BackendManifest,
     result: LocalRunResult,
     outcome: Outcome | None,
-    backend: Backend[Any, Any] | None,
+    specs: list[dict[str, Any]] | None,
     *,
     verbose: bool,
     reasons: Sequence[str] = (),
@@ -302,9 +300,9 @@ def _print_result(
     if out is None:
         return
     term = _terminal()
-    if out.outputs:
-        specs = _output_specs(manifest, backend)
-        _console.print(results_view(manifest, out.outputs, specs, term))
+    if out.outputs:  # the output model's labels and units, else the manifest's
+        shown = specs if specs is not None else manifest.outputs
+        _console.print(results_view(manifest, out.outputs, shown, term))
     if outcome is not None:
         _console.print(_outcome_line(outcome), markup=False)
         for reason in reasons:  # what decided it, one rule a line (describe_outcome)
@@ -439,29 +437,79 @@ def _imported_backend(manifest: BackendManifest) -> Backend[Any, Any] | None:
     try:
         return manifest.load_backend()
     except Exception as exc:  # any import failure of the author's code: say it, go on
-        _say(
-            f"warning: cannot check {manifest.path.name} against the models of "
-            f"{manifest.module} ({type(exc).__name__}: {exc})",
-            console=_errors,
-            style="yellow",
-        )
+        _warn_not_imported(manifest, f"{type(exc).__name__}: {exc}")
         return None
 
 
-def _check_backend(manifest: BackendManifest, backend: Backend[Any, Any]) -> None:
-    """Refuse a manifest that is stale against the models; warn when the bundle's
-    TypeScript types look stale."""
-    stale = manifest_staleness(manifest, backend)
-    if stale:
-        raise UsageError(stale)
-    for warning in typescript_staleness(manifest, backend):
+def _backend_checks(manifest: BackendManifest, backend: Backend[Any, Any]) -> dict[str, Any]:
+    """Whether the manifest is stale against the models (one line, or None), the
+    warnings about the bundle's TypeScript types, and the outputs the models declare."""
+    from ._drift import manifest_staleness, typescript_staleness
+
+    return {
+        "stale": manifest_staleness(manifest, backend),
+        "warnings": typescript_staleness(manifest, backend),
+        "outputs": _output_specs(backend),
+    }
+
+
+def _apply_backend_checks(checks: dict[str, Any]) -> list[dict[str, Any]]:
+    """Refuse a stale manifest, say the warnings; the outputs the models declare."""
+    if checks["stale"]:
+        raise UsageError(checks["stale"])
+    for warning in checks["warnings"]:
         _say(f"warning: {warning}", console=_errors, style="yellow")
+    outputs: list[dict[str, Any]] = checks["outputs"]
+    return outputs
+
+
+def _prepare_forked_backend(manifest: BackendManifest, report: Report) -> list[int]:
+    """In the zygote (``_zygote``): import the backend, start its engine, check the
+    manifest against its models and report that to the harness at once, then prepare
+    the rest of the backend's start (``prepare_backend_process``).
+
+    Why here and not in the harness: importing the backend imports the runtime and the
+    author's models (about 40 ms on a small machine), and the checks render the manifest
+    from them; in the zygote that runs beside the harness's own work (the callback
+    server, the submission's checks) instead of before it.
+    """
+    try:
+        backend = manifest.load_backend()
+    except Exception as exc:  # any import failure of the author's code: the harness says it
+        report({"import_error": f"{type(exc).__name__}: {exc}"})
+        return []
+    record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
+    return prepare_backend_process(
+        backend, checks=lambda: report(_backend_checks(manifest, backend))
+    )
+
+
+def _forked_checks(zygote: Zygote, manifest: BackendManifest) -> dict[str, Any] | None:
+    """The zygote's report (see ``_prepare_forked_backend``); None, after a warning, when
+    it could not import the backend. A zygote that died without a word is replaced by
+    the checks done here."""
+    checks = zygote.report()
+    if isinstance(checks, dict) and "import_error" in checks:
+        _warn_not_imported(manifest, str(checks["import_error"]))
+        return None
+    if isinstance(checks, dict) and {"stale", "warnings", "outputs"} <= checks.keys():
+        return checks
+    backend = _imported_backend(manifest)
+    return _backend_checks(manifest, backend) if backend is not None else None
+
+
+def _warn_not_imported(manifest: BackendManifest, error: str) -> None:
+    _say(
+        f"warning: cannot check {manifest.path.name} against the models of "
+        f"{manifest.module} ({error})",
+        console=_errors,
+        style="yellow",
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     manifest = _manifest(args)
     request = _request(args)
-    backend = _imported_backend(manifest)
     launcher = ContainerLauncher(args.image) if args.image else None
     managed = args.managed or args.service
     if managed:
@@ -470,18 +518,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ._object_store import ObjectStore
     with contextlib.ExitStack() as stack:
         # Forked now: before any thread exists (the server's, the progress bar's), and
-        # before the checks below, so that the zygote prepares the backend's start while
-        # the harness checks the run; a refusal dismisses it (see _zygote).
+        # before the checks below, so that the zygote imports the backend, checks the
+        # manifest against it and prepares the backend's start while the harness checks
+        # the run; a refusal dismisses it (see _zygote). Without a zygote (a container, a
+        # managed run, --fresh-interpreter, or no fork here) the harness imports the
+        # backend itself for those checks.
         zygote = None
-        if backend is not None:
-            record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
-        if backend is not None and launcher is None and not managed and not args.fresh_interpreter:
-            prepare = functools.partial(prepare_backend_process, backend)
+        if launcher is None and not managed and not args.fresh_interpreter:
+            prepare = functools.partial(_prepare_forked_backend, manifest)
             zygote = fork_zygote(manifest.module, prepare=prepare)
             if zygote is not None:
                 stack.enter_context(zygote)
-        if backend is not None:
-            _check_backend(manifest, backend)
+        checks = None
+        if zygote is None:
+            backend = _imported_backend(manifest)
+            if backend is not None:
+                record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
+                checks = _backend_checks(manifest, backend)
+        # The callback server's modules (http.server, email, http.client) and the report's
+        # (rich) load while the zygote works; then its verdict, which comes first: a stale
+        # manifest is named before the parameters it would judge.
+        from ._callback_server import CallbackServer
+        from ._run_report import inputs_view
+
+        if zygote is not None:
+            checks = _forked_checks(zygote, manifest)
+            if checks is None:  # the backend cannot be imported: python -m shows why
+                zygote.close()
+                zygote = None
+        specs = _apply_backend_checks(checks) if checks is not None else None
         config = _block_config(args, manifest)
         parameters, problems = submission_problems(manifest.task, config, request.parameters)
         if problems:
@@ -505,10 +570,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         identity = (
             stack.enter_context(LoopbackIdentity()) if managed and not args.static_token else None
         )
-        # http.server and what it loads (email, http.client, ssl) are imported only now,
-        # after the fork, so the harness pays them while the zygote prepares.
-        from ._callback_server import CallbackServer
-
         server = stack.enter_context(
             CallbackServer(token=secrets.token_urlsafe(24), identity=identity)
         )
@@ -570,12 +631,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"cannot write {run_dir / EVIDENCE_SHA256_NAME}: {describe_os_error(exc)}"
             )
     files = [(role.value, path) for role, path in request.input_files]
-    from ._run_report import inputs_view
-
     _console.print(
         inputs_view(manifest, request.parameters, files, _terminal(), verbose=args.verbose)
     )
-    _print_result(manifest, result, outcome, backend, verbose=args.verbose, reasons=reasons)
+    _print_result(manifest, result, outcome, specs, verbose=args.verbose, reasons=reasons)
     if args.verbose and managed and isinstance(result, ManagedRunResult):
         _say(
             f"output: {result.output_uri} generation {result.output_generation} "
@@ -700,6 +759,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
     project = BackendProject.load(task_dir / PROJECT_NAME)
     backend = project.load_backend()
     path = task_dir / MANIFEST_NAME
+    from ._generate import manifest_drift, write_manifest
     from ._readme import README_NAME, readme_drift, write_readme
 
     readme = task_dir / README_NAME

@@ -22,18 +22,18 @@ can be stale then, and a run would use them without a word:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._generate import manifest_drift, model_outputs
-from ._manifest import BackendManifest
+from ._manifest import read_manifest_data
 
 if TYPE_CHECKING:
     from purelms_runtime import Backend
 
-__all__ = ["manifest_staleness", "typescript_staleness"]
+__all__ = ["BackendChecks", "backend_checks", "manifest_staleness", "typescript_staleness"]
 
 _INTERFACE = re.compile(
     r"^export interface (?P<name>\w+?)(?P<kind>Parameters|Outputs)\b[^{\n]*\{"
@@ -47,16 +47,47 @@ _MARKER = re.compile(r"^// purelms-shared contract: (?P<version>\S+) ", re.MULTI
 FIX_TYPES = "uv run --locked nox -s wire_sync -- --write"
 
 
-def manifest_staleness(manifest: BackendManifest, backend: Backend[Any, Any]) -> str | None:
+class BackendChecks(TypedDict):
+    """What ``purelms run`` learns from the backend before it runs (JSON: a zygote sends it)."""
+
+    stale: str | None
+    """How the manifest differs from the models, with the fix (one line); None: it agrees."""
+    warnings: list[str]
+    """About the bundle's TypeScript types, one line each."""
+    outputs: list[dict[str, Any]]
+    """Every output the output model declares, with its label and unit (``model_outputs``)."""
+
+
+def backend_checks(path: Path, module: str, backend: Backend[Any, Any]) -> BackendChecks:
+    """The checks of ``backend`` (imported from ``module``) against the task folder's
+    manifest at ``path``, on the manifest as its YAML says it.
+
+    Not on the validated manifest: ``purelms run`` has its zygote make these checks
+    while the harness validates the manifest (``cli.cmd_run``); a run whose manifest is
+    invalid is refused for that, whatever the checks say.
+    """
+    data = read_manifest_data(path)
+    raw = data.get("parameters") if isinstance(data, dict) else None
+    names = {p.get("name") for p in raw if isinstance(p, dict)} if isinstance(raw, list) else set()
+    outputs = model_outputs(backend.outputs_model)
+    return {
+        "stale": manifest_staleness(path, module, backend),
+        "warnings": typescript_staleness(path.parent, {str(n) for n in names}, outputs),
+        "outputs": outputs,
+    }
+
+
+def manifest_staleness(path: Path, module: str, backend: Backend[Any, Any]) -> str | None:
     """One line naming how the manifest differs from its models and the fix, or None."""
-    problems = manifest_drift(manifest, backend)
+    problems = manifest_drift(path, backend)
     if not problems:
         return None
     first = problems[0].split(" (run `", 1)[0]
     more = f" (and {len(problems) - 1} more difference(s))" if len(problems) > 1 else ""
+    slug = path.parent.name  # a manifest's slug is its folder's name (an installer rule)
     return (
-        f"{manifest.path} is stale against the models of {manifest.module}: {first}{more}; "
-        f"regenerate it with `uv run purelms manifest {manifest.slug} --write`, then run again"
+        f"{path} is stale against the models of {module}: {first}{more}; "
+        f"regenerate it with `uv run purelms manifest {slug} --write`, then run again"
     )
 
 
@@ -68,13 +99,16 @@ def _names(names: Sequence[str]) -> str:
     return ", ".join(sorted(names))
 
 
-def typescript_staleness(manifest: BackendManifest, backend: Backend[Any, Any]) -> list[str]:
-    """Warnings, one line each, about the bundle's types (see the module docstring)."""
-    source = manifest.directory / "frontend" / "src"
+def typescript_staleness(
+    task_dir: Path, parameters: set[str], outputs: Sequence[Mapping[str, Any]]
+) -> list[str]:
+    """Warnings, one line each, about the bundle's types (see the module docstring):
+    against the manifest's ``parameters`` (names) and the output model's ``outputs``."""
+    source = task_dir / "frontend" / "src"
     files = sorted(source.glob("*.ts")) if source.is_dir() else []
     expected = {
-        "Parameters": {p["name"] for p in manifest.parameters},
-        "Outputs": {o["name"] for o in model_outputs(backend.outputs_model)},
+        "Parameters": parameters,
+        "Outputs": {str(o["name"]) for o in outputs},
     }
     what = {"Parameters": "the manifest's parameters", "Outputs": "the output model"}
     warnings = []

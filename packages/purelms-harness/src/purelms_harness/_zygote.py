@@ -2,12 +2,13 @@
 
 Why: a backend process spends most of its start importing pydantic, the contract, the
 runtime and the author's models (about 0.25 s on a small machine; see
-``benchmarks/bench_backend_start.py``), and ``purelms run`` has already imported
-exactly those to check the manifest against the models. Starting ``python -m
-<module>`` paid that import a second time, after the harness's own, on every run.
-A *zygote* (the term is Android's: a pre-initialised process that new processes are
-forked from) is forked from the harness right after that check, while the harness is
-still single-threaded, and waits. When the run is staged, the harness sends it the
+``benchmarks/bench_backend_start.py``), and ``purelms run`` has already imported most of
+those (pydantic, the contract) for its own checks. Starting ``python -m <module>`` paid
+that import a second time, after the harness's own, on every run. A *zygote* (the term
+is Android's: a pre-initialised process that new processes are forked from) is forked
+from the harness as soon as the backend's module is known, while the harness is still
+single-threaded; its ``prepare`` imports the backend and readies its start while the
+harness checks the run. When the run is staged, the harness sends it the
 backend's environment; the zygote then becomes what ``python -m <module>`` would
 have been: its own session, the environment exactly as sent (``os.environ``
 replaced), stdin ``/dev/null``, stdout and stderr on the harness's pipe through fresh
@@ -19,17 +20,18 @@ is the code ``python -m`` would exit with (``SystemExit``'s, 1 and a traceback o
 stderr for any other exception). The runtime protocol (files, callbacks, signals,
 exit codes) is then the same code path as in the image.
 
+What the zygote learns first, the harness can ask for: ``prepare`` may *report* one JSON
+value, as one line (``purelms run``'s zygote reports whether the manifest is stale against
+the backend's models, so that the harness itself never imports the backend or the runtime);
+the harness reads it with :meth:`Zygote.report`, which waits for that line. A line and not
+EOF, because a process ``prepare`` forks (a prestarted engine's host) holds a copy of the
+pipe for as long as it lives; a ``prepare`` that reports nothing sends ``null``.
+
 What a fork cannot show, and what shows it instead: a backend that imports something
 only the harness has, or reads its environment at import time, behaves differently in
 a fresh interpreter; ``tools/tests/test_import_graph.py``, the runtime-import test (a
 real ``python -m`` of each backend) and ``purelms run --image`` (the container) cover
 that, and ``purelms run --fresh-interpreter`` starts ``python -m <module>`` as before.
-
-What the zygote learns first, the harness can ask for: ``prepare`` may *report* one JSON
-value (``purelms run`` imports the backend in the zygote and reports whether its
-manifest is stale against its models, so that the harness itself never imports the
-backend or the runtime, and checks and stages the run meanwhile); the harness reads it
-with :meth:`Zygote.report`, which waits for it.
 
 Lifetimes: the zygote holds the read end of a control pipe whose only write end the
 harness holds. Closing it without sending (a run refused after the fork, or the

@@ -66,6 +66,7 @@ from ._manifest import (
     ManifestError,
     discover,
     find_repo_root,
+    import_backend,
     load_manifest,
     unknown_backend,
 )
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
     from purelms_runtime import Backend
 
     from ._callback_server import ReceivedCallback
+    from ._drift import BackendChecks
     from ._run_report import Terminal
 
 # Imported where used, not here: what only some commands need (the managed path, the
@@ -176,6 +178,19 @@ def _manifests(args: argparse.Namespace) -> dict[str, BackendManifest]:
 
 def _manifest(args: argparse.Namespace) -> BackendManifest:
     return load_manifest(_root(args), args.slug)
+
+
+def _named_backend(args: argparse.Namespace) -> tuple[Path, str] | None:
+    """The task's manifest file and its backend's module, read without validating the
+    manifest (``backend/pyproject.toml`` names the module); None when the folder cannot
+    say (``_manifest`` then refuses the run, naming why)."""
+    try:
+        path = _root(args) / "backends" / args.slug / MANIFEST_NAME
+        if not path.is_file():
+            return None
+        return path, BackendProject.load(path.parent / PROJECT_NAME).module
+    except (ManifestError, OSError):
+        return None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -276,13 +291,6 @@ def _request(args: argparse.Namespace) -> RunRequest:
         timeout_seconds=args.timeout,
         progress_min_interval_seconds=args.progress_interval,
     )
-
-
-def _output_specs(backend: Backend[Any, Any]) -> list[dict[str, Any]]:
-    """Every output with its label and unit, as the output model declares them."""
-    from ._generate import model_outputs
-
-    return model_outputs(backend.outputs_model)
 
 
 def _print_result(
@@ -441,61 +449,64 @@ def _imported_backend(manifest: BackendManifest) -> Backend[Any, Any] | None:
         return None
 
 
-def _backend_checks(manifest: BackendManifest, backend: Backend[Any, Any]) -> dict[str, Any]:
-    """Whether the manifest is stale against the models (one line, or None), the
-    warnings about the bundle's TypeScript types, and the outputs the models declare."""
-    from ._drift import manifest_staleness, typescript_staleness
-
-    return {
-        "stale": manifest_staleness(manifest, backend),
-        "warnings": typescript_staleness(manifest, backend),
-        "outputs": _output_specs(backend),
-    }
-
-
-def _apply_backend_checks(checks: dict[str, Any]) -> list[dict[str, Any]]:
+def _apply_backend_checks(checks: BackendChecks) -> list[dict[str, Any]]:
     """Refuse a stale manifest, say the warnings; the outputs the models declare."""
     if checks["stale"]:
         raise UsageError(checks["stale"])
     for warning in checks["warnings"]:
         _say(f"warning: {warning}", console=_errors, style="yellow")
-    outputs: list[dict[str, Any]] = checks["outputs"]
-    return outputs
+    return checks["outputs"]
 
 
-def _prepare_forked_backend(manifest: BackendManifest, report: Report) -> list[int]:
-    """In the zygote (``_zygote``): import the backend, start its engine, check the
-    manifest against its models and report that to the harness at once, then prepare
-    the rest of the backend's start (``prepare_backend_process``).
+def _prepare_forked_backend(path: Path, module: str, report: Report) -> list[int]:
+    """In the zygote (``_zygote``): import the backend, start its engine, check it against
+    the manifest at ``path`` and report that to the harness at once, then prepare the
+    rest of the backend's start (``prepare_backend_process``).
 
     Why here and not in the harness: importing the backend imports the runtime and the
     author's models (about 40 ms on a small machine), and the checks render the manifest
-    from them; in the zygote that runs beside the harness's own work (the callback
-    server, the submission's checks) instead of before it.
+    from them; in the zygote that runs beside the harness's own work (validating the
+    manifest, the callback server, the submission's checks) instead of before it.
     """
     try:
-        backend = manifest.load_backend()
+        backend = import_backend(module)
     except Exception as exc:  # any import failure of the author's code: the harness says it
         report({"import_error": f"{type(exc).__name__}: {exc}"})
         return []
-    record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
-    return prepare_backend_process(
-        backend, checks=lambda: report(_backend_checks(manifest, backend))
-    )
+    record_prestart(path.parent.name, backend.prestart)  # for the next run's _entry
+    from ._drift import backend_checks
+
+    def checks() -> None:
+        try:
+            report(backend_checks(path, module, backend))
+        except ManifestError:  # unreadable: the harness refuses it while validating
+            report(None)
+
+    return prepare_backend_process(backend, checks=checks)
 
 
-def _forked_checks(zygote: Zygote, manifest: BackendManifest) -> dict[str, Any] | None:
+def _forked_checks(zygote: Zygote, manifest: BackendManifest) -> BackendChecks | None:
     """The zygote's report (see ``_prepare_forked_backend``); None, after a warning, when
-    it could not import the backend. A zygote that died without a word is replaced by
-    the checks done here."""
+    it could not import the backend. Any other report (a zygote that died without a word)
+    is replaced by the checks made here."""
     checks = zygote.report()
     if isinstance(checks, dict) and "import_error" in checks:
         _warn_not_imported(manifest, str(checks["import_error"]))
         return None
     if isinstance(checks, dict) and {"stale", "warnings", "outputs"} <= checks.keys():
-        return checks
+        return cast("BackendChecks", checks)
+    return _checks_here(manifest)
+
+
+def _checks_here(manifest: BackendManifest) -> BackendChecks | None:
+    """The backend's checks with the backend imported by the harness (no zygote)."""
     backend = _imported_backend(manifest)
-    return _backend_checks(manifest, backend) if backend is not None else None
+    if backend is None:
+        return None
+    record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
+    from ._drift import backend_checks
+
+    return backend_checks(manifest.path, manifest.module, backend)
 
 
 def _warn_not_imported(manifest: BackendManifest, error: str) -> None:
@@ -508,7 +519,6 @@ def _warn_not_imported(manifest: BackendManifest, error: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    manifest = _manifest(args)
     request = _request(args)
     launcher = ContainerLauncher(args.image) if args.image else None
     managed = args.managed or args.service
@@ -517,31 +527,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ._managed import ManagedRunResult, run_managed
         from ._object_store import ObjectStore
     with contextlib.ExitStack() as stack:
-        # Forked now: before any thread exists (the server's, the progress bar's), and
-        # before the checks below, so that the zygote imports the backend, checks the
-        # manifest against it and prepares the backend's start while the harness checks
-        # the run; a refusal dismisses it (see _zygote). Without a zygote (a container, a
-        # managed run, --fresh-interpreter, or no fork here) the harness imports the
-        # backend itself for those checks.
+        # Forked first: before any thread exists (the server's, the progress bar's), and
+        # before the manifest is validated, so that the zygote imports the backend, checks
+        # it against the manifest and prepares its start while the harness validates the
+        # manifest and checks the run; a refusal dismisses it (see _zygote). Without a
+        # zygote (a container, a managed run, --fresh-interpreter, no fork here, or a task
+        # folder whose backend cannot be named yet) the harness imports the backend itself.
         zygote = None
         if launcher is None and not managed and not args.fresh_interpreter:
-            prepare = functools.partial(_prepare_forked_backend, manifest)
-            zygote = fork_zygote(manifest.module, prepare=prepare)
-            if zygote is not None:
-                stack.enter_context(zygote)
-        checks = None
-        if zygote is None:
-            backend = _imported_backend(manifest)
-            if backend is not None:
-                record_prestart(manifest.slug, backend.prestart)  # for the next run's _entry
-                checks = _backend_checks(manifest, backend)
+            named = _named_backend(args)
+            if named is not None:
+                prepare = functools.partial(_prepare_forked_backend, *named)
+                zygote = fork_zygote(named[1], prepare=prepare)
+                if zygote is not None:
+                    stack.enter_context(zygote)
+        manifest = _manifest(args)
         # The callback server's modules (http.server, email, http.client) and the report's
-        # (rich) load while the zygote works; then its verdict, which comes first: a stale
-        # manifest is named before the parameters it would judge.
+        # (rich) load while the zygote works too; then its verdict, which comes first: a
+        # stale manifest is named before the parameters it would judge.
         from ._callback_server import CallbackServer
         from ._run_report import inputs_view
 
-        if zygote is not None:
+        if zygote is None:
+            checks = _checks_here(manifest)
+        else:
             checks = _forked_checks(zygote, manifest)
             if checks is None:  # the backend cannot be imported: python -m shows why
                 zygote.close()

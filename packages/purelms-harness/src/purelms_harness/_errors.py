@@ -10,7 +10,6 @@ private module, so the three lines live in both.
 
 from __future__ import annotations
 
-import difflib
 import errno
 from collections.abc import Sequence
 
@@ -35,6 +34,8 @@ def describe_os_error(exc: OSError) -> str:
 def closest(name: str, known: Sequence[str]) -> str | None:
     """The one known name ``name`` most likely meant: a near miss (difflib, ratio >= 0.7,
     so ``cooling_kwh`` does not suggest ``heating_kwh``), else the only one it begins."""
+    import difflib  # only a mistake needs it: not loaded by every `purelms` start
+
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.7)
     if close:
         return close[0]

@@ -32,6 +32,7 @@ from purelms_shared import (
     CompleteCallback,
     InputFileRole,
     ProgressCallback,
+    SimulationInputEnvelope,
     format_validation_error,
     parse_evidence_manifest,
     parse_input_envelope,
@@ -537,6 +538,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         if launcher is None and not managed and not args.fresh_interpreter:
             named = _named_backend(args)
             if named is not None:
+                # Built before the fork, so that the zygote inherits it: both sides need
+                # the input envelope's validator, and pydantic's first validator loads its
+                # plugins (importlib.metadata and a scan of every installed distribution,
+                # about 20 ms), which neither side should pay twice.
+                SimulationInputEnvelope.model_rebuild()
                 prepare = functools.partial(_prepare_forked_backend, *named)
                 zygote = fork_zygote(named[1], prepare=prepare)
                 if zygote is not None:

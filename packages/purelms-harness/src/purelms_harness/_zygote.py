@@ -102,7 +102,7 @@ class Zygote:
         if self._report is None:
             return self._reported
         fd, self._report = self._report, None
-        text = _read_line(fd, _CONTROL_LIMIT)
+        text = _read(fd, _CONTROL_LIMIT, line=True)
         if text:
             with contextlib.suppress(ValueError):
                 self._reported = json.loads(text)
@@ -195,8 +195,12 @@ def fork_zygote(module: str, prepare: Prepare | None = None) -> Zygote | None:
         os._exit(code)
 
 
-def _read_all(fd: int, limit: int) -> bytes | None:
-    """Everything until EOF, then ``fd`` is closed; None past ``limit`` bytes."""
+def _read(fd: int, limit: int, *, line: bool = False) -> bytes | None:
+    """Everything until EOF (``line``: until the first newline, which is dropped, or EOF),
+    then ``fd`` is closed; None past ``limit`` bytes.
+
+    The report is read as a line, not until EOF: a process that ``prepare`` forked (a
+    prestarted engine's host) holds a copy of its write end for as long as it lives."""
     chunks: list[bytes] = []
     size = 0
     try:
@@ -205,33 +209,13 @@ def _read_all(fd: int, limit: int) -> bytes | None:
                 chunk = os.read(fd, 1 << 16)
             except InterruptedError:
                 continue
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if size > limit:
-                return None
+            ended = not chunk
+            if line:
+                chunk, newline, _ = chunk.partition(b"\n")
+                ended = ended or bool(newline)
             chunks.append(chunk)
-    finally:
-        os.close(fd)
-
-
-def _read_line(fd: int, limit: int) -> bytes | None:
-    """One line (without its newline), or what came before EOF; then ``fd`` is closed.
-
-    Not until EOF: a process that ``prepare`` forked (a prestarted engine's host) holds a
-    copy of the write end for as long as it lives."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        while True:
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except InterruptedError:
-                continue
-            line, newline, _ = chunk.partition(b"\n")
-            chunks.append(line)
-            size += len(line)
-            if newline or not chunk:
+            size += len(chunk)
+            if ended:
                 return b"".join(chunks)
             if size > limit:
                 return None
@@ -240,7 +224,7 @@ def _read_line(fd: int, limit: int) -> bytes | None:
 
 
 def _read_environment(control: int) -> dict[str, str] | None:
-    text = _read_all(control, _CONTROL_LIMIT)
+    text = _read(control, _CONTROL_LIMIT)
     if not text:
         return None
     env = json.loads(text)
@@ -336,7 +320,7 @@ class _Reporter:
     def __call__(self, value: Any) -> None:
         if self._fd is None:
             raise RuntimeError("a zygote reports once")
-        self._send(json.dumps(value).encode() + b"\n")  # one line: see _read_line
+        self._send(json.dumps(value).encode() + b"\n")  # one line: see _read
 
     def close(self) -> None:
         if self._fd is not None:

@@ -493,3 +493,21 @@ def test_a_backend_that_cannot_be_imported_is_named_and_its_run_fails(
     )
     assert any("backend exited with code 1" in line for line in lines[1:]), lines
     assert "RuntimeError: broken on purpose" in (out / "backend.stderr.log").read_text()
+
+
+def test_a_zygote_that_dies_before_its_report_gives_way_to_python_m(
+    drifting: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """The backend's import kills the zygote only (a session leader still holding the
+    harness's argv): the harness makes the checks itself and runs ``python -m``."""
+    root, source, env = drifting
+    source.write_text(
+        "import os, sys\n"
+        "if os.getsid(0) == os.getpid() and sys.argv[0].endswith('cli.py'):\n"
+        "    os._exit(7)\n" + source.read_text()
+    )
+    out = tmp_path / "run"
+    proc = purelms("--root", str(root), "run", "drifting", "-v", "--out", str(out), **env)
+    assert proc.returncode == 0, proc.stderr
+    assert "backend process: python -m drifting_backend" in proc.stdout
+    assert (out / "output" / "output.json").is_file()

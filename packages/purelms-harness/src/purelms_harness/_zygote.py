@@ -123,6 +123,11 @@ class Zygote:
         output, self._output = self._output, None
         return ForkedBackend(self.pid, os.fdopen(output, "rb"))
 
+    @property
+    def closed(self) -> bool:
+        """True once started or dismissed (``close``)."""
+        return self._control is None
+
     def close(self) -> None:
         """Dismiss an unused zygote: it reads EOF and exits; reaped here."""
         if self._report is not None:

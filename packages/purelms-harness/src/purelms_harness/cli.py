@@ -487,15 +487,17 @@ def _prepare_forked_backend(path: Path, module: str, report: Report) -> list[int
 
 
 def _forked_checks(zygote: Zygote, manifest: BackendManifest) -> BackendChecks | None:
-    """The zygote's report (see ``_prepare_forked_backend``); None, after a warning, when
-    it could not import the backend. Any other report (a zygote that died without a word)
-    is replaced by the checks made here."""
+    """The zygote's report (see ``_prepare_forked_backend``), or None after a warning when
+    it could not import the backend. Anything else (a zygote that died without a word) is
+    replaced by the checks made here. Unless the zygote reported its checks it is
+    dismissed, and the backend runs as a new ``python -m``, which shows any failure."""
     checks = zygote.report()
+    if isinstance(checks, dict) and {"stale", "warnings", "outputs"} <= checks.keys():
+        return cast("BackendChecks", checks)
+    zygote.close()
     if isinstance(checks, dict) and "import_error" in checks:
         _warn_not_imported(manifest, str(checks["import_error"]))
         return None
-    if isinstance(checks, dict) and {"stale", "warnings", "outputs"} <= checks.keys():
-        return cast("BackendChecks", checks)
     return _checks_here(manifest)
 
 
@@ -558,8 +560,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             checks = _checks_here(manifest)
         else:
             checks = _forked_checks(zygote, manifest)
-            if checks is None:  # the backend cannot be imported: python -m shows why
-                zygote.close()
+            if zygote.closed:  # dismissed (see _forked_checks): python -m runs the backend
                 zygote = None
         specs = _apply_backend_checks(checks) if checks is not None else None
         config = _block_config(args, manifest)

@@ -511,3 +511,12 @@ def test_a_zygote_that_dies_before_its_report_gives_way_to_python_m(
     assert proc.returncode == 0, proc.stderr
     assert "backend process: python -m drifting_backend" in proc.stdout
     assert (out / "output" / "output.json").is_file()
+
+
+def test_text_is_shown_as_written_not_as_emoji(tmp_path: Path) -> None:
+    """rich would print ``:fire:`` in a path (or a backend's message) as an emoji."""
+    out = tmp_path / ":fire: run"
+    proc = purelms("run", "echo", "-q", "-p", "x=1", "--out", str(out), columns=200)
+    assert proc.returncode == 0, proc.stderr
+    assert f"run folder: {out} (details: --verbose)" in proc.stdout
+    assert "\N{FIRE}" not in proc.stdout

@@ -184,15 +184,15 @@ def results_view(
 def warm_up(width: int) -> None:
     """Render a throwaway report (a titled table of texts, a styled line) to nowhere.
 
-    rich loads and builds much of what it needs on its first render (cell widths, the
-    emoji table, styles, the box characters): about 10 ms for a 24-output table, which
+    rich loads and builds much of what it needs on its first render (cell widths,
+    styles, the box characters): about 10 ms for a 24-output table, which
     ``purelms run`` pays here while the backend runs instead of after it.
     """
     from io import StringIO
 
     from rich.console import Console
 
-    console = Console(file=StringIO(), width=width, highlight=False, soft_wrap=True)
+    console = Console(file=StringIO(), width=width, highlight=False, soft_wrap=True, emoji=False)
     table = Table(title="warm-up: results", title_justify="left")
     for column in ("output", "value", "unit"):
         table.add_column(column)

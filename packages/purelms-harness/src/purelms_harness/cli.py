@@ -116,8 +116,10 @@ class _LazyConsole:
         return getattr(self.console(), name)
 
 
-_console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True))
-_errors = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True))
+# emoji=False: a backend's text is shown as written (rich would turn ``:fire:`` in a
+# message into an emoji), and rich's table of emoji codes is never loaded.
+_console = cast("Console", _LazyConsole(highlight=False, soft_wrap=True, emoji=False))
+_errors = cast("Console", _LazyConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False))
 # (_errors: one problem, one line)
 
 

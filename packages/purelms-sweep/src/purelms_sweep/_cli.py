@@ -50,8 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["add_parsers"]
 
 CAS_ENV = "PURELMS_CAS_DIR"
-_console = Console(highlight=False, soft_wrap=True)
-_errors = Console(stderr=True, highlight=False, soft_wrap=True)
+_console = Console(highlight=False, soft_wrap=True, emoji=False)  # text as written
+_errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 _MAX_OUTPUT_COLUMNS = 6
 
 

@@ -94,6 +94,15 @@ def test_importing_a_developer_library_would_be_seen(tmp_path: Path) -> None:
     assert "rich" in imported
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in a new interpreter, which must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 @pytest.mark.parametrize("collecting", [True, False])
 def test_the_runtime_import_leaves_the_garbage_collector_as_it_found_it(
     collecting: bool,
@@ -105,10 +114,7 @@ def test_the_runtime_import_leaves_the_garbage_collector_as_it_found_it(
         "from purelms_runtime import Backend\n"
         "print(gc.isenabled(), 'pydantic' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _python(code)
     assert done.stdout.split() == [str(collecting), "True"]
 
 
@@ -122,10 +128,7 @@ def test_the_protocol_module_does_not_import_the_runtime() -> None:
         "from purelms_runtime import param, Backend\n"
         "print(param.__module__, Backend.__module__, 'pydantic' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _python(code)
     first, second = done.stdout.splitlines()
     assert first == "['purelms_runtime', 'purelms_runtime.protocol']"
     assert second == "purelms_runtime._fields purelms_runtime._backend True"
@@ -143,8 +146,5 @@ def test_callback_imports_are_loaded_in_the_background() -> None:
         "print(before, named, thread.is_alive(), 'urllib.request' in sys.modules,"
         " 'encodings.idna' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = _python(code)
     assert done.stdout.split() == ["False", "True", "False", "True", "True"]

@@ -143,8 +143,9 @@ def test_callback_imports_are_loaded_in_the_background() -> None:
         "thread = CallbackPoster.warm_up()\n"
         "named = thread.name != threading.current_thread().name\n"
         "thread.join(60)\n"
+        "from purelms_runtime._http import _opener\n"
         "print(before, named, thread.is_alive(), 'urllib.request' in sys.modules,"
-        " 'encodings.idna' in sys.modules)\n"
+        " 'encodings.idna' in sys.modules, _opener.cache_info().currsize)\n"
     )
     done = _python(code)
-    assert done.stdout.split() == ["False", "True", "False", "True", "True"]
+    assert done.stdout.split() == ["False", "True", "False", "True", "True", "1"]

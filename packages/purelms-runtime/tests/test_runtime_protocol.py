@@ -97,6 +97,47 @@ def test_an_open_schema_receives_the_parameters_exactly_and_rejects_bad_reserved
     assert message.text.startswith("parameters.delay_seconds: must be a number of seconds")
 
 
+def test_an_opener_the_backend_installs_does_not_carry_the_callbacks(
+    make_backend: MakeBackend, server: CallbackServer, tmp_path: Path
+) -> None:
+    """Callbacks are the runtime's: a global opener the author's code installs (here one
+    that refuses every HTTP request) changes nothing about their delivery."""
+    manifest, env = make_backend(
+        "opener",
+        """
+        import urllib.error, urllib.request
+
+        class Refuse(urllib.request.BaseHandler):
+            handler_order = 100
+
+            def http_open(self, request):
+                raise urllib.error.URLError("the author's opener refuses")
+
+        urllib.request.install_opener(urllib.request.build_opener(Refuse))
+
+        class P(Parameters):
+            pass
+
+        class O(Outputs):
+            done: bool = output(label="done")
+
+        def run(params: P, ctx: RunContext) -> O:
+            ctx.progress(50, "half")
+            return O(done=True)
+
+        backend = Backend(run, slug="opener", version="0.0.1")
+        """,
+        progress_reporting="percentage",
+    )
+    request = RunRequest(parameters={}, env=env)
+    result = run_local(manifest, request, server=server, run_dir=tmp_path / "run")
+    assert result.problems == []
+    assert result.status is OutputStatus.SUCCESS
+    events = [c.event for c in result.callbacks if c.accepted]
+    assert BackendCallbackEvent.COMPLETE in events
+    assert "refuses" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("fail_with", "status", "code"),
     [

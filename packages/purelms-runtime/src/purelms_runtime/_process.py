@@ -94,20 +94,32 @@ def exit_process(code: int) -> NoReturn:
 
 
 def _proc_stats() -> dict[int, tuple[int, int]]:
-    """``pid -> (parent pid, process group)`` of every live process."""
+    """``pid -> (parent pid, process group)`` of every live process.
+
+    Read with bare descriptors (``os.open``/``os.read`` of each ``/proc/<pid>/stat``):
+    this runs once at the end of every run, on its critical path, and ``pathlib``'s
+    objects and text decoding made it about three times slower (about 1.8 ms against
+    0.5 ms for 60 processes).
+    """
     stats: dict[int, tuple[int, int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            fd = os.open(f"/proc/{name}/stat", os.O_RDONLY)
+        except OSError:
+            continue  # gone since the listing
+        try:
+            stat = os.read(fd, 4096)
         except OSError:
             continue
+        finally:
+            os.close(fd)
         # The command name (field 2) may contain spaces and parentheses: split after it.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if fields[0] == "Z":
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) < 3 or fields[0] == b"Z":
             continue  # a zombie is already dead; only its parent's wait is missing
-        stats[int(entry.name)] = (int(fields[1]), int(fields[2]))
+        stats[int(name)] = (int(fields[1]), int(fields[2]))
     return stats
 
 

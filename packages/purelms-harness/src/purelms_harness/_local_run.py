@@ -435,10 +435,11 @@ def build_contract_validators() -> None:
     The contract's models build their validators on first use (``defer_build``, so that
     a process pays only for the models it touches). A run uses these six: the input
     envelope, the callbacks, the output envelope and the messages the worker sends in the
-    backend, all of them and the evidence manifest in the harness. A zygote builds them while the
-    harness checks the run (``prepare_backend_process``); ``run_local`` calls this once
-    the backend is started, so the verdict's first use after the backend's exit (tens of
-    milliseconds for the output envelope) overlaps the run instead of following it.
+    backend, all of them and the evidence manifest in the harness. ``purelms run`` builds
+    them before it forks a zygote, which inherits them; without one, ``run_local`` calls
+    this once the backend is started, so the verdict's first use after the backend's exit
+    (tens of milliseconds for the output envelope) overlaps the run instead of following
+    it, and ``prepare_backend_process`` in a zygote forked by another caller.
     """
     for model in (
         SimulationInputEnvelope,

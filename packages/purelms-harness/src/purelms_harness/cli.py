@@ -495,14 +495,18 @@ def _build_what_both_sides_use() -> None:
     the output envelope; pydantic's first validator also loads its plugins, which is
     importlib.metadata and a scan of every installed distribution, about 20 ms), the
     task manifest's (the zygote's drift check validates the manifest as the harness
-    does) and http.client with ssl (the callback server's HTTP and the runtime's).
+    does), http.client with ssl (the callback server's HTTP and the runtime's), the idna
+    codec (host names) and ``purelms_runtime._process`` with ctypes (the harness exits
+    through it, the backend ties its worker's life to its own with it).
     Measured on ``purelms run echo``, paired with the fork after the input envelope's
     validator only: about 15-30 ms less CPU time per run (360 against 374 ms, 345
     against 373 ms), and the wall time 0.986-0.992 of it: the zygote starts later by as
     much as it no longer builds.
     """
+    import encodings.idna  # noqa: F401
     import http.client  # noqa: F401
 
+    import purelms_runtime._process  # noqa: F401
     from purelms_shared import InteractiveTaskManifest
 
     build_contract_validators()

@@ -22,10 +22,11 @@ exit codes) is then the same code path as in the image.
 
 What the zygote learns first, the harness can ask for: ``prepare`` may *report* one JSON
 value, as one line (``purelms run``'s zygote reports whether the manifest is stale against
-the backend's models, so that the harness itself never imports the backend or the runtime);
-the harness reads it with :meth:`Zygote.report`, which waits for that line. A line and not
-EOF, because a process ``prepare`` forks (a prestarted engine's host) holds a copy of the
-pipe for as long as it lives; a ``prepare`` that reports nothing sends ``null``.
+the backend's models, so that the harness itself never imports the backend or the runtime's
+backend API); the harness reads it with :meth:`Zygote.report`, which waits for that line.
+A line and not EOF, because a process ``prepare`` forks (a prestarted engine's host) holds
+a copy of the pipe for as long as it lives; a ``prepare`` that reports nothing sends
+``null``.
 
 What a fork cannot show, and what shows it instead: a backend that imports something
 only the harness has, or reads its environment at import time, behaves differently in

@@ -1,9 +1,11 @@
 """The ``purelms`` console script: turn on the bytecode cache, then run the CLI.
 
-A module of its own because three things must happen before ``cli`` (rich, pydantic,
+A module of its own because four things must happen before ``cli`` (rich, pydantic,
 the contract, the runtime) is imported:
 
-* the bytecode cache is turned on (see ``_bytecode``);
+* the bytecode cache is turned on (see ``_bytecode``), and the cache of the code that
+  ``dataclasses`` and ``typing`` compile while those modules import
+  (``_compiled_code_cache``), saved when the command is done;
 * the backend's engine is started, when the last ``purelms run`` of it recorded one
   (``_prestart_hints``), so that it initialises while the rest imports;
 * Python's cyclic garbage collector is paused for that import. The import allocates
@@ -29,6 +31,8 @@ import gc
 import sys
 
 from ._bytecode import enable_bytecode_cache
+from ._compiled_code_cache import install as install_compiled_code_cache
+from ._compiled_code_cache import save_learnt
 from ._prestart_hints import start_hinted_engine
 
 __all__ = ["main"]
@@ -37,6 +41,7 @@ __all__ = ["main"]
 def main() -> None:
     enable_bytecode_cache()
     start_hinted_engine(sys.argv[1:])  # before the imports below: see _prestart_hints
+    install_compiled_code_cache()
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -46,6 +51,7 @@ def main() -> None:
         if collecting:
             gc.enable()
     code = run_command()
+    save_learnt()
     gc.freeze()
     from purelms_runtime._process import exit_process  # loaded by the command already
 

@@ -39,6 +39,7 @@ from purelms_shared import (
 )
 
 from ._args import OneLineParser, non_negative_seconds, port_number, whole_seconds
+from ._compiled_code_cache import save_learnt
 from ._container import ContainerError, ContainerLauncher
 from ._display import together, utf8, wrap
 from ._errors import RunCancelled, RunRequestError, describe_os_error
@@ -485,7 +486,9 @@ def _prepare_forked_backend(path: Path, module: str, report: Report) -> list[int
         except ManifestError:  # unreadable: the harness refuses it while validating
             report(None)
 
-    return prepare_backend_process(backend, checks=checks)
+    kept = prepare_backend_process(backend, checks=checks)
+    save_learnt()  # what the runtime and the author's code compiled (see _compiled_code_cache)
+    return kept
 
 
 def _build_what_both_sides_use() -> None:

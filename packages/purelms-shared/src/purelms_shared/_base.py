@@ -36,6 +36,14 @@ about 2,000 instructions and saves no time (pydantic-core's JSON-to-Python conve
 skips its string cache, so every key is a new string); a pydantic-core union per value
 (finite float | int | str | ...) with the Python pass as fallback adds about 10,000
 (every value that misses a branch builds an error first, 1,300 to 1,800 each).
+Measured in time since (the input envelope's ``parameters``, one process, best of
+alternating batches): a tagged union keyed by the builtin ``type`` (pydantic-core calls
+it per value, and converts a nested object twice) cost 1.19 µs against the rule's 1.0;
+a walk in C calls only (``map``, ``itertools.compress``, ``sum``) 1.8 µs against 0.5
+standalone; ``json.dumps(..., allow_nan=False)`` about 9 µs (it formats every float);
+``any`` instead of ``dict[str, Any]`` on the JSON path 0.98x the envelope's time, and
+``cache_strings=False`` 0.95-0.99x for the input envelope but 1.00-1.03x for the output:
+both inside the noise of the 0.5.1 comparison, neither adopted.
 """
 
 from __future__ import annotations

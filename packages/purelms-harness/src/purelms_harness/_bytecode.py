@@ -17,11 +17,18 @@ of the way when the user chose otherwise: a PYTHONPYCACHEPREFIX of their own, or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
 
-__all__ = ["CACHE_DIR_NAME", "DATA_CACHE_DIR_NAME", "OPT_OUT_ENV", "enable_bytecode_cache"]
+__all__ = [
+    "CACHE_DIR_NAME",
+    "DATA_CACHE_DIR_NAME",
+    "OPT_OUT_ENV",
+    "enable_bytecode_cache",
+    "write_cache_file",
+]
 
 CACHE_DIR_NAME = "purelms-pycache"
 DATA_CACHE_DIR_NAME = "purelms-cache"
@@ -53,3 +60,25 @@ def enable_bytecode_cache() -> Path | None:
     os.environ["PYTHONPYCACHEPREFIX"] = str(prefix)
     os.environ["PYTHONDONTWRITEBYTECODE"] = ""
     return prefix
+
+
+def write_cache_file(path: Path, data: bytes) -> bool:
+    """Put ``data`` at ``path`` whole or not at all; whether it was written.
+
+    Written under a name of this process's beside it, then renamed into place, so a
+    reader (another ``purelms``, a forked backend) sees a whole file or the one before.
+    Best effort, as Python's own bytecode writes are: a cache that cannot be written
+    (a read-only environment, a full disk) costs its next reader the work again, and
+    leaves nothing behind. No ``tempfile`` here: this module is loaded before anything
+    heavy (see ``_entry``).
+    """
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+        os.replace(staged, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        return False
+    return True

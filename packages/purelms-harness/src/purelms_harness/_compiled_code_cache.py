@@ -36,19 +36,17 @@ from __future__ import annotations
 import __future__ as future_statements
 
 import builtins
-import contextlib
 import dataclasses
 import importlib.util
 import marshal
 import os
 import sys
-import tempfile
 import typing
 from pathlib import Path
 from types import CodeType
 from typing import Any, Final
 
-from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV
+from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV, write_cache_file
 
 __all__ = ["CompiledCodeCache", "cache_path", "install", "save_learnt"]
 
@@ -124,20 +122,7 @@ class CompiledCodeCache:
         code.update(self._code)
         if len(code) > _MAX_ENTRIES:
             code = self._code
-        with contextlib.suppress(OSError, ValueError):
-            data = marshal.dumps(code)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(
-                dir=self.path.parent, prefix=".compiled-", suffix=".tmp"
-            )
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(data)
-                os.replace(temporary, self.path)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-                raise
+        write_cache_file(self.path, marshal.dumps(code))
         self.learnt = 0
 
 

@@ -29,11 +29,10 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV
+from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV, write_cache_file
 
 __all__ = ["Format", "cached_document", "remember_document"]
 
@@ -73,17 +72,7 @@ def remember_document(kind: Format, text: str, document: Any) -> None:
             return
     except (TypeError, ValueError):
         return  # dates, binary, non-string keys, NaN: parsed every time
-    with contextlib.suppress(OSError):
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(encoded)
-            os.replace(temporary, entry)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+    if write_cache_file(entry, encoded.encode("utf-8")):
         _prune(entry.parent)
 
 

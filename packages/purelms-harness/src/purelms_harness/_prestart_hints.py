@@ -34,7 +34,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV
+from ._bytecode import DATA_CACHE_DIR_NAME, OPT_OUT_ENV, write_cache_file
 
 __all__ = ["record_prestart", "start_hinted_engine"]
 
@@ -96,8 +96,4 @@ def record_prestart(slug: str, prestart: Callable[[], object] | None) -> None:
         hints.pop(slug, None)
     else:
         hints[slug] = value
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f".{path.name}.{os.getpid()}")
-        staged.write_text(json.dumps(hints, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(staged, path)
+    write_cache_file(path, json.dumps(hints, indent=1, sort_keys=True).encode("utf-8"))

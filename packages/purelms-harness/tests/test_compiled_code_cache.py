@@ -41,11 +41,13 @@ print(json.dumps({
 """
 
 
-def _probe(prefix: Path, **env: str) -> dict[str, Any]:
+def _python(code: str, *args: str, **env: str) -> str:
+    """What ``python -c code args...`` prints; it must succeed. The caches are on
+    (the user's opt-out is dropped) unless ``env`` sets it."""
     environ = {k: v for k, v in os.environ.items() if k != OPT_OUT_ENV}
     environ.update(env)
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(prefix)],
+        [sys.executable, "-c", code, *args],
         env=environ,
         capture_output=True,
         text=True,
@@ -53,7 +55,11 @@ def _probe(prefix: Path, **env: str) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    result: dict[str, Any] = json.loads(done.stdout)
+    return done.stdout
+
+
+def _probe(prefix: Path, **env: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads(_python(_PROBE, str(prefix), **env))
     return result
 
 
@@ -183,18 +189,8 @@ def test_purelms_run_caches_what_its_forked_backend_compiled(tmp_path: Path) -> 
         "from purelms_harness._entry import main\n"
         "main()\n"
     )
-    environ = {k: v for k, v in os.environ.items() if k != OPT_OUT_ENV}
     for run in ("first", "second"):
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(REPO), str(tmp_path / run)],
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert "status: success" in done.stdout
+        assert "status: success" in _python(code, str(REPO), str(tmp_path / run))
         [path] = prefix.glob(CACHE_GLOB)
         if run == "first":
             written = path.stat().st_mtime_ns

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from purelms_harness._bytecode import write_cache_file
+
 # A process that believes its environment is ``prefix``: the cache goes under it, and the
 # process imports a module the cache must then hold.
 _PROBE = """
@@ -50,3 +52,17 @@ def test_the_users_choice_wins(tmp_path: Path) -> None:
     own = _probe(tmp_path, PYTHONPYCACHEPREFIX=str(tmp_path / "mine"))
     assert own.stdout.strip() == "None"
     assert not (tmp_path / "purelms-pycache").exists()
+
+
+def test_a_cache_file_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "caches" / "entry.json"
+    assert write_cache_file(path, b"first")
+    assert write_cache_file(path, b"second")
+    assert path.read_bytes() == b"second"
+    assert os.listdir(path.parent) == ["entry.json"]  # nothing staged is left
+    taken = tmp_path / "caches" / "a folder"
+    taken.mkdir()
+    (taken / "inside").write_text("kept")
+    assert not write_cache_file(taken, b"third")  # the rename fails: no exception
+    assert sorted(os.listdir(path.parent)) == ["a folder", "entry.json"]
+    assert (taken / "inside").read_text() == "kept"

@@ -33,6 +33,9 @@ only the harness has, or reads its environment at import time, behaves different
 a fresh interpreter; ``tools/tests/test_import_graph.py``, the runtime-import test (a
 real ``python -m`` of each backend) and ``purelms run --image`` (the container) cover
 that, and ``purelms run --fresh-interpreter`` starts ``python -m <module>`` as before.
+One difference is by design: the harness's cache of the code ``dataclasses`` and ``typing``
+compile (``_compiled_code_cache``) stays routed in, and hands the backend the same code
+objects a fresh interpreter would compile.
 
 Lifetimes: the zygote holds the read end of a control pipe whose only write end the
 harness holds. Closing it without sending (a run refused after the fork, or the

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from purelms_harness import _compiled_code_cache as compiled_code_cache
 from purelms_harness import find_repo_root
 from purelms_harness._bytecode import OPT_OUT_ENV
 from purelms_harness._compiled_code_cache import CompiledCodeCache, _compiles_plainly
@@ -160,6 +161,22 @@ def test_two_processes_that_learn_keep_each_others_texts(tmp_path: Path) -> None
     backend.save()
     harness.save()
     assert set(marshal.loads(path.read_bytes())) == {("eval", "x + 1"), ("eval", "y + 2")}
+
+
+def test_a_full_cache_keeps_what_its_last_writer_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compiled_code_cache, "_MAX_ENTRIES", 3)
+    path = tmp_path / "compiled.marshal"
+    old = CompiledCodeCache(path)
+    for text in ("a", "b", "c"):
+        old.code(text, "eval")
+    old.save()
+    new = CompiledCodeCache(path)
+    new.code("a", "eval")  # a hit
+    new.code("d", "eval")  # learnt: four texts are one too many
+    new.save()
+    assert set(marshal.loads(path.read_bytes())) == {("eval", "a"), ("eval", "d")}
 
 
 def test_a_cache_that_cannot_be_written_costs_nothing_but_the_compiling(tmp_path: Path) -> None:

@@ -175,6 +175,8 @@ def test_a_full_cache_keeps_what_its_last_writer_used(
     new = CompiledCodeCache(path)
     new.code("a", "eval")  # a hit
     new.code("d", "eval")  # learnt: four texts are one too many
+    with pytest.raises(SyntaxError):
+        new.code("not an expression", "eval")  # neither kept nor counted as used
     new.save()
     assert set(marshal.loads(path.read_bytes())) == {("eval", "a"), ("eval", "d")}
 

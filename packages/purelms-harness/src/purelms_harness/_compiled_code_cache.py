@@ -86,12 +86,12 @@ class CompiledCodeCache:
     def code(self, source: str, mode: str) -> CodeType:
         """``compile(source, "<string>", mode)`` as a module without ``__future__`` flags."""
         key = (mode, source)
-        self._used.add(key)
         code = self._code.get(key)
         if type(code) is not CodeType:  # not cached (or not code: a file not of ours)
-            code = builtins.compile(source, _FILENAME, mode, 0, True)
+            code = builtins.compile(source, _FILENAME, mode, 0, True)  # may raise: not kept
             self._code[key] = code
             self.learnt += 1
+        self._used.add(key)
         return code
 
     def compile(

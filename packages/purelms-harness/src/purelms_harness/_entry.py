@@ -31,8 +31,6 @@ import gc
 import sys
 
 from ._bytecode import enable_bytecode_cache
-from ._compiled_code_cache import install as install_compiled_code_cache
-from ._compiled_code_cache import save_learnt
 from ._prestart_hints import start_hinted_engine
 
 __all__ = ["main"]
@@ -41,10 +39,13 @@ __all__ = ["main"]
 def main() -> None:
     enable_bytecode_cache()
     start_hinted_engine(sys.argv[1:])  # before the imports below: see _prestart_hints
-    install_compiled_code_cache()
     collecting = gc.isenabled()
     gc.disable()
     try:
+        # After the engine's start: this imports dataclasses (and with it inspect).
+        from ._compiled_code_cache import install, save_learnt
+
+        install()
         from .cli import main as run_command
     finally:
         gc.freeze()

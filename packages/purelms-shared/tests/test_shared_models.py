@@ -24,7 +24,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from purelms_shared import (
     EVIDENCE_SCHEMA_V1,
@@ -54,6 +54,7 @@ from purelms_shared import (
     parse_input_envelope,
     parse_output_envelope,
 )
+from purelms_shared._base import WireModel
 
 SHA = "0123456789abcdef" * 4
 RUN_ID = "3f2c8a1e-5b7d-4c9e-8a6f-1d2e3c4b5a69"
@@ -976,3 +977,114 @@ def test_every_public_name_resolves_and_the_platform_side_loads_on_first_use() -
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[] [] ['_task_manifest', '_service', '_schema'] True"
+
+
+@pytest.mark.parametrize("value", [[1, 2], None, "text", 3.5, True])
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [(SimulationInputEnvelope, "parameters"), (SimulationOutputEnvelope, "outputs")],
+)
+def test_json_map_that_is_not_an_object_gets_pydantics_own_error(
+    model: type[BaseModel], field: str, value: Any
+) -> None:
+    """From JSON text the map is read whole and then checked to be an object: the error
+    is the one ``dict[str, Any]`` gives, from JSON text and from Python objects alike."""
+    document = {**VALID[model](), field: value}
+    reference = TypeAdapter(dict[str, Any])
+    with pytest.raises(ValidationError) as expected:
+        reference.validate_json(json.dumps(value))
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate_json(json.dumps(document))
+    (error,) = caught.value.errors(include_url=False)
+    (want,) = expected.value.errors(include_url=False)
+    assert (error["loc"], error["type"], error["msg"]) == ((field,), want["type"], want["msg"])
+    assert error["input"] == value
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate(document)
+    assert [(e["loc"], e["type"]) for e in caught.value.errors()] == [((field,), "dict_type")]
+
+
+@pytest.mark.parametrize("model", ALL_MODELS, ids=MODEL_IDS)
+def test_model_validate_json_is_the_validators_own_once_built(model: type[BaseModel]) -> None:
+    """A built wire model's ``model_validate_json`` is its validator's ``validate_json``:
+    the same instances and the same errors as pydantic's method, with or without options."""
+    text = json.dumps(VALID[model]())
+    pydantic_method = BaseModel.model_validate_json.__func__  # type: ignore[attr-defined]
+    assert model.model_validate_json(text) == pydantic_method(model, text)
+    assert model.model_validate_json == model.__pydantic_validator__.validate_json
+    options: dict[str, Any] = {"strict": False, "context": {"k": 1}, "by_alias": True}
+    assert model.model_validate_json(text, **options) == pydantic_method(model, text, **options)
+    broken = text[:-1] + ', "surprise": 1}'
+    verdicts = []
+    for call in (
+        lambda: model.model_validate_json(broken),
+        lambda: pydantic_method(model, broken),
+        lambda: model.model_validate_json(broken, strict=False),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            call()
+        verdicts.append(caught.value.errors(include_url=False))
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    with pytest.raises(ValueError, match="cannot both be set to `False`"):
+        model.model_validate_json(text, by_alias=False, by_name=False)
+
+
+# The three tests below subclass models of their own (``WireModel`` is the base of every
+# wire model): subclassing a public model would take it off the direct path for the rest
+# of the test session.
+
+
+def test_a_subclass_of_a_built_wire_model_validates_as_itself() -> None:
+    """The parent's validator is never inherited as the child's ``model_validate_json``."""
+
+    class Reading(WireModel):
+        value: float = Field(ge=0)
+
+    assert type(Reading.model_validate_json('{"value": 5}')) is Reading  # built
+    assert "model_validate_json" in Reading.__dict__
+
+    class Bounded(Reading):
+        value: float = Field(ge=0, le=2)
+
+    for _ in range(2):  # before and after the child's own validator is built
+        with pytest.raises(ValidationError) as caught:
+            Bounded.model_validate_json('{"value": 5}')
+        assert [e["loc"] for e in caught.value.errors()] == [("value",)]
+        assert type(Bounded.model_validate_json('{"value": 1}')) is Bounded
+    assert Bounded.model_validate_json == Bounded.__pydantic_validator__.validate_json
+    # the parent, now subclassed, is back on pydantic's method (and still itself)
+    assert "model_validate_json" not in Reading.__dict__
+    assert type(Reading.model_validate_json('{"value": 5}')) is Reading
+
+
+def test_a_wire_model_with_its_own_model_validate_json_keeps_it() -> None:
+    calls: list[str] = []
+
+    class Reading(WireModel):
+        value: float
+
+    class Counted(Reading):
+        @classmethod
+        def model_validate_json(cls, json_data: Any, **options: Any) -> Any:
+            calls.append(cls.__name__)
+            return super().model_validate_json(json_data, **options)
+
+    class Child(Counted):
+        pass
+
+    for model in (Counted, Child, Counted, Child):
+        assert type(model.model_validate_json('{"value": 1}')) is model
+    assert calls == ["Counted", "Child", "Counted", "Child"]
+
+
+def test_non_deferred_subclass_and_forced_rebuild_use_the_current_validator() -> None:
+    class Eager(WireModel):
+        model_config = ConfigDict(defer_build=False)
+        value: float
+
+    assert Eager.model_validate_json == Eager.__pydantic_validator__.validate_json
+    first = Eager.__pydantic_validator__
+    assert Eager.model_rebuild(force=True)
+    assert Eager.__pydantic_validator__ is not first
+    assert Eager.model_validate_json == Eager.__pydantic_validator__.validate_json
+    assert type(Eager.model_validate_json('{"value": 1}')) is Eager

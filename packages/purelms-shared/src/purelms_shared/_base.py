@@ -32,8 +32,8 @@ weighs more than its instructions: it is the only Python run inside pydantic-cor
 work, and entering the interpreter there costs cache and branch misses. With
 callgrind's cache and branch simulation the envelope's estimated cycles are 1.16x
 0.5.1's (1,410 first-level instruction-cache misses per document against 1,010; 280
-mispredicted indirect branches against 190), without the rule 1.02x; in time it
-measures 1.05-1.14x 0.5.1. Measured and not adopted (the
+mispredicted indirect branches against 190), without the rule 1.02x; in time
+(``bench_wire``, both through ``model_validate_json``) it measures 1.11-1.18x 0.5.1. Measured and not adopted (the
 same counts): ``any`` on the JSON path (+2,500 instructions: that conversion skips
 pydantic-core's string cache, so every key is a new string); a tagged union keyed by
 the builtin ``type`` with finite-float, int, str, bool, null, list and object branches
@@ -56,7 +56,7 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Self
 
 from pydantic import (
     AfterValidator,
@@ -71,7 +71,7 @@ from pydantic import (
     StringConstraints,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import PydanticCustomError, SchemaValidator, core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 from ._constants import InputFileRole
 from ._errors import error_path
@@ -106,86 +106,28 @@ def empty_list() -> list[Any]:
 
 
 class WireModel(BaseModel):
-    """Base of every wire model: unknown fields are an error, instances are immutable.
-
-    Once a model's validator is built, its ``model_validate_json`` *is* the validator's
-    ``validate_json``: the same validator, so the same verdict, the same errors and the
-    same options (``strict``, ``context``, ...), without pydantic's method in between.
-    That method is a Python frame around the call, about 3,500 machine instructions of
-    the 70,000 an input envelope takes (measured with callgrind), and envelopes and
-    callbacks are read on every run. Before the first build the call goes through
-    pydantic's method, which builds the validator (``defer_build``). A model that
-    defines its own ``model_validate_json``, or one whose validator is wrapped by a
-    pydantic plugin, keeps pydantic's path, and so does a model once it has a subclass
-    (which may call ``super().model_validate_json``). Two differences from pydantic's method
-    remain, both for misuse only: it also takes pydantic-core's own options
-    (``allow_partial``, ``self_instance``), and ``by_alias=False, by_name=False`` is a
-    ``ValueError`` rather than a ``PydanticUserError``.
-    """
+    """Base of every wire model: unknown fields are an error, instances are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        # A parent's validator must never validate this class's documents, neither as
-        # an inherited attribute nor through ``super().model_validate_json``: a parent
-        # with a subclass goes back to pydantic's method.
-        for parent in cls.__mro__[1:]:
-            if _is_validate_json(parent.__dict__.get("model_validate_json")):
-                delattr(parent, "model_validate_json")
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **options: Any) -> Self:
+        """Pydantic's ``model_validate_json``; called without options, in one step.
 
-    @classmethod
-    def __pydantic_on_complete__(cls) -> None:
-        super().__pydantic_on_complete__()
-        _validate_json_directly(cls)
+        The same validator, so the same verdict and the same errors. Pydantic's method
+        hands its five options to the validator on every call, about 1,200 of the 76,000
+        machine instructions an input envelope takes through it (callgrind); envelopes and
+        callbacks are read on every run. With any option, pydantic's method runs as it is
+        (so options pydantic adds later work here too).
 
-    @classmethod
-    def model_rebuild(
-        cls,
-        *,
-        force: bool = False,
-        raise_errors: bool = True,
-        _parent_namespace_depth: int = 2,
-        _types_namespace: Any = None,
-    ) -> bool | None:
-        """Pydantic's ``model_rebuild``; a forced rebuild also rebinds ``model_validate_json``
-        (pydantic does not call ``__pydantic_on_complete__`` again)."""
-        rebuilt = super().model_rebuild(
-            force=force,
-            raise_errors=raise_errors,
-            _parent_namespace_depth=_parent_namespace_depth + 1,
-            _types_namespace=_types_namespace,
-        )
-        if force and rebuilt:
-            _validate_json_directly(cls)
-        return rebuilt
-
-
-_PYDANTIC_VALIDATE_JSON: Final = BaseModel.__dict__["model_validate_json"]
-
-
-def _is_validate_json(method: object) -> bool:
-    """Is ``method`` a validator's ``validate_json`` (installed by ``WireModel``)?"""
-    return isinstance(getattr(method, "__self__", None), SchemaValidator)
-
-
-def _validate_json_directly(model: type[WireModel]) -> None:
-    """Make ``model.model_validate_json`` its validator's ``validate_json``, unless the
-    model (or a class between it and ``WireModel``) defines its own, the model has a
-    subclass, or a plugin wraps the validator."""
-    if model.__subclasses__():
-        return
-    for klass in model.__mro__:
-        defined = klass.__dict__.get("model_validate_json")
-        if defined is None or _is_validate_json(defined):
-            continue  # not defined here, or installed here for that class
-        if defined is not _PYDANTIC_VALIDATE_JSON:
-            return
-        break
-    validator = model.__pydantic_validator__
-    if type(validator) is SchemaValidator:
-        model.model_validate_json = validator.validate_json  # type: ignore[method-assign, assignment]
+        Not adopted: making a built model's ``model_validate_json`` the validator's own
+        bound ``validate_json`` (no Python frame at all, about 4,500 instructions less).
+        Its first parameter is named ``input``, so ``model_validate_json(json_data=...)``
+        would stop working once the model is built.
+        """
+        if options:
+            return super().model_validate_json(json_data, **options)
+        return cls.__pydantic_validator__.validate_json(json_data)  # type: ignore[no-any-return]
 
 
 StrictText = Annotated[str, Strict()]

@@ -24,30 +24,30 @@ Speed: a JSON object field (``parameters``, ``outputs``) is validated as ``dict[
 Any]`` from JSON text (the reader only produces JSON values there; 0.5.1 does the same)
 and as ``dict[str, JsonValue]`` from Python objects. One pass in Python then rejects
 non-finite floats (see ``_floats_finite``). That pass is all these models cost over
-0.5.1. Counted with callgrind on the input envelope of ``benchmarks/bench_wire.py``
-(per document, the validator called directly): 0.5.1 about 67,300 instructions, these
-models without the rule within 1,000 of that (the file-role and whole-seconds unions
-add about 40 and 130, strict scalars nothing), with it about 73,200. In time the pass
-weighs more than its instructions: it is the only Python run inside pydantic-core's
-work, and entering the interpreter there costs cache and branch misses. With
-callgrind's cache and branch simulation the envelope's estimated cycles are 1.16x
-0.5.1's (1,410 first-level instruction-cache misses per document against 1,010; 280
-mispredicted indirect branches against 190), without the rule 1.02x; in time
-(``bench_wire``, both through ``model_validate_json``) it measures 1.11-1.18x 0.5.1. Measured and not adopted (the
+0.5.1. Counted with callgrind on the input envelope of ``benchmarks/bench_wire.py`` (per
+document, the validator called directly): 0.5.1 about 67,300 instructions, these models
+without the rule within 1,000 of that (the file-role and whole-seconds unions add about
+40 and 130, strict scalars nothing), with it about 73,200. In time the pass weighs more
+than its instructions: it is the only Python run inside pydantic-core's work, and
+entering the interpreter there costs cache and branch misses. With callgrind's cache and
+branch simulation the envelope's estimated cycles are 1.16x 0.5.1's (1,410 first-level
+instruction-cache misses per document against 1,010; 280 mispredicted indirect branches
+against 190), without the rule 1.02x; in time (``bench_wire``, both through
+``model_validate_json``) it measures 1.11-1.18x 0.5.1. Measured and not adopted (the
 same counts): ``any`` on the JSON path (+2,500 instructions: that conversion skips
-pydantic-core's string cache, so every key is a new string); a tagged union keyed by
-the builtin ``type`` with finite-float, int, str, bool, null, list and object branches
-(no Python at all: the input envelope's estimated cycles fall from 1.16x 0.5.1's to
-1.09x, but the output envelope's rise from 1.12x to 1.24x, because every value is
-converted once for ``type`` and again by its branch, and a failure's location gains
-the tag, ``<class 'float'>``); the same with lists left to the Python pass (input
-1.10x, output 1.20x); a smart-mode union of the same branches with a custom error
-(input 1.15x, output 1.24-1.36x: every branch a value misses builds an error);
-variants of the pass itself (``x - x`` for ``isfinite``, no local for the type, a
-helper for containers: all 0.2-2 % more); a C-level walk (``map``,
-``itertools.compress``, ``sum``: about twice the time); ``marshal.dumps`` and a byte
-pattern (about four times); ``json.dumps(..., allow_nan=False)`` (it formats every
-float); ``cache_strings`` off or keys-only (no steady difference).
+pydantic-core's string cache, so every key is a new string); a tagged union keyed by the
+builtin ``type`` with finite-float, int, str, bool, null, list and object branches (no
+Python at all: the input envelope's estimated cycles fall from 1.16x 0.5.1's to 1.09x,
+but the output envelope's rise from 1.12x to 1.24x, because every value is converted
+once for ``type`` and again by its branch, and a failure's location gains the tag,
+``<class 'float'>``); the same with lists left to the Python pass (input 1.10x, output
+1.20x); a smart-mode union of the same branches with a custom error (input 1.15x, output
+1.24-1.36x: every branch a value misses builds an error); variants of the pass itself
+(``x - x`` for ``isfinite``, no local for the type, a helper for containers: all 0.2-2 %
+more); a C-level walk (``map``, ``itertools.compress``, ``sum``: about twice the time);
+``marshal.dumps`` and a byte pattern (about four times); ``json.dumps(...,
+allow_nan=False)`` (it formats every float); ``cache_strings`` off or keys-only (no
+steady difference).
 """
 
 from __future__ import annotations

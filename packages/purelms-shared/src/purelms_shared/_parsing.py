@@ -1,12 +1,13 @@
 """Versioned parsing: one entry point per document kind, one parsing path.
 
 Each function takes bytes, str or an already-decoded mapping and validates it with
-the newest model registered for its kind, exactly as ``Model.model_validate_json``
-(or ``model_validate`` for a mapping) does: there is no separate pre-parse, so a
-``parse_*`` function and ``model_validate_json`` give the same verdict on every input,
-take the same time, and report the same problems. Only when that fails *because of*
-``schema_version`` naming another registered version (or omitting it, for the version
-whose model defaults it) is the document validated again with that version's model.
+the newest model registered for its kind by calling that model's ``model_validate_json``
+(``model_validate`` for a mapping): there is no separate pre-parse, so a ``parse_*``
+function and ``model_validate_json`` give the same verdict on every input and report the
+same problems, for the price of one function call (``benchmarks/bench_wire.py``). Only
+when that fails *because of* ``schema_version`` naming another registered version (or
+omitting it, for the version whose model defaults it) is the document validated again
+with that version's model.
 A document with an unknown ``schema_version`` is therefore checked in full against
 the newest version: every other problem is reported beside the ``schema_version`` one.
 
@@ -24,9 +25,8 @@ so callers handle one exception type and render it with :func:`format_validation
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from functools import cached_property
-from typing import Any, Final, Generic, TypeVar, cast
+from collections.abc import Mapping
+from typing import Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -84,25 +84,15 @@ def _version_model(exc: ValidationError, versions: Mapping[str, type[_M]]) -> ty
 
 
 class _Registry(Generic[_M]):
-    """The versions of one document kind, newest last, and the newest's JSON validator."""
+    """The versions of one document kind, newest last."""
 
     def __init__(self, versions: Mapping[str, type[_M]]) -> None:
         self.versions = versions
         self.newest = list(versions.values())[-1]
 
-    @cached_property
-    def validate_json(self) -> Callable[[str | bytes], Any]:
-        """What Model.model_validate_json calls, without its keyword handling: the same
-        validator, so the same verdict, a little sooner. Looked up on first use, because
-        the models are built on first use (``defer_build``): a process that never parses
-        an evidence manifest never builds its validator."""
-        return self.newest.__pydantic_validator__.validate_json
-
 
 def _parse(data: WireDocument, registry: _Registry[_M]) -> _M:
     try:
-        if isinstance(data, bytes | str):
-            return cast(_M, registry.validate_json(data))
         return _validate(registry.newest, data)
     except ValidationError as exc:
         model = _version_model(exc, registry.versions)

